@@ -1,0 +1,5 @@
+import sys
+
+from nowwhat.cli import main
+
+sys.exit(main())

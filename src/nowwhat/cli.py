@@ -1,0 +1,140 @@
+"""`python -m nowwhat <command>`: the entry point notebooks, demos' build steps, Makefile and tests share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import fields
+
+from nowwhat.errors import NowWhatError
+
+
+def cmd_data(args) -> None:
+    from nowwhat.artifacts import staged, write_manifest
+    from nowwhat.data import LABEL, load_splits
+    from nowwhat.paths import data_dir
+
+    splits = load_splits()
+    with staged(data_dir()) as tmp:
+        for split in ("train", "validation", "test"):
+            getattr(splits, split).to_csv(tmp / f"{split}.csv", index=False)
+        counts = {
+            s: getattr(splits, s)[LABEL].value_counts().to_dict() for s in ("train", "validation", "test")
+        }
+        write_manifest(
+            tmp,
+            "data",
+            data_fingerprint=splits.fingerprint,
+            label_counts=counts,
+            dropped_train_test_overlap=splits.dropped_overlap,
+        )
+    print(f"wrote {data_dir()} (fingerprint {splits.fingerprint}): {json.dumps(counts)}")
+
+
+def cmd_train(args) -> None:
+    from nowwhat.model import TrainConfig
+    from nowwhat.paths import model_dir
+    from nowwhat.training import train_and_save
+
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    manifest = train_and_save(config, verbose=0 if args.quiet else 2)
+    test = manifest["metrics"]["test"]
+    print(
+        f"trained in {manifest['train_seconds']} s ({manifest['epochs_run']} epochs): test accuracy "
+        f"{test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f} → {model_dir()}"
+    )
+
+
+def cmd_evaluate(args) -> None:
+    from nowwhat.data import load_splits
+    from nowwhat.metrics import classification_metrics
+    from nowwhat.training import load_trained, predict
+
+    classifier, _, _ = load_trained()
+    splits = load_splits()
+    metrics = classification_metrics(
+        splits.label_ids(args.split), predict(classifier, splits.texts(args.split))
+    )
+    print(
+        json.dumps(metrics)
+        if args.json
+        else f"{args.split}: accuracy {metrics['accuracy']:.4f}, macro-F1 {metrics['macro_f1']:.4f}, "
+        f"confusion {metrics['confusion_matrix']} (n={metrics['n']})"
+    )
+
+
+def cmd_export(args) -> None:
+    from nowwhat.export import export_all
+    from nowwhat.paths import export_dir
+
+    manifest = export_all(version=args.version)
+    print(
+        f"exported serving model v{args.version}, core model, tokenizer spec and "
+        f"{manifest['test_vectors']} test vectors → {export_dir()}"
+    )
+
+
+def cmd_workshop(args) -> None:
+    from nowwhat.notebooks import run_all
+    from nowwhat.summary import summary
+
+    cmd_data(args)
+    run_all()
+    print(summary())
+
+
+def cmd_summary(args) -> None:
+    from nowwhat.summary import summary
+
+    print(summary())
+
+
+def parser() -> argparse.ArgumentParser:
+    from nowwhat.model import TrainConfig
+
+    top = argparse.ArgumentParser(prog="python -m nowwhat", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("data", help="materialise the review data as CSV under the build folder").set_defaults(
+        run=cmd_data
+    )
+    train = sub.add_parser("train", help="train the classifier and save it with its manifest")
+    for f in fields(TrainConfig):
+        train.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    train.set_defaults(run=cmd_train)
+    evaluate = sub.add_parser("evaluate", help="score the trained model on a split")
+    evaluate.add_argument("--split", choices=("validation", "test"), default="test")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=cmd_evaluate)
+    export = sub.add_parser(
+        "export", help="write the serving model, core model, tokenizer spec, test vectors"
+    )
+    export.add_argument("--version", type=_positive_int, default=1, help="TF Serving version folder (≥ 1)")
+    export.set_defaults(run=cmd_export)
+    sub.add_parser(
+        "workshop", help="the main job: data, then every notebook in order, then a summary"
+    ).set_defaults(run=cmd_workshop)
+    sub.add_parser("summary", help="what was built, where, and what to do next").set_defaults(run=cmd_summary)
+    return top
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written was kept", file=sys.stderr)
+        return 130
+    return 0

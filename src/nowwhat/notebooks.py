@@ -1,0 +1,56 @@
+"""Execute the workshop notebooks in order with papermill, into the build folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from nowwhat.errors import NowWhatError
+from nowwhat.paths import REPO_ROOT, build_dir
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+
+
+def notebooks() -> list[Path]:
+    """Every chapter notebook (NN_name.ipynb), in chapter order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run(notebook: Path, out_dir: Path | None = None, parameters: dict | None = None) -> Path:
+    """Run one notebook top to bottom; a failing cell becomes a one-line error naming the saved output."""
+    import papermill
+
+    out_dir = Path(out_dir or build_dir() / "notebooks")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / notebook.name
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters or {},
+            cwd=str(notebook.parent),
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise NowWhatError(
+            f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+            f"(the executed notebook, with the error, is at {output})"
+        ) from exc
+    return output
+
+
+def run_all(out_dir: Path | None = None, parameters: dict | None = None) -> list[tuple[str, float]]:
+    """Run every notebook in order, printing progress; stops at the first failure."""
+    found = notebooks()
+    if not found:
+        raise NowWhatError(f"no notebooks found in {NOTEBOOKS}: run from a checkout of the repository")
+    timings = []
+    for i, notebook in enumerate(found, 1):
+        print(f"[{i}/{len(found)}] {notebook.name} …", flush=True)
+        start = time.perf_counter()
+        run(notebook, out_dir, parameters)
+        timings.append((notebook.name, time.perf_counter() - start))
+        print(f"      done in {timings[-1][1]:.1f} s", flush=True)
+    return timings
