@@ -8,7 +8,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup workshop test lint lab clean
 
-setup: $(STAMP)
+# Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
+# their own target below and append it here: EXTRA_SETUP += setup-<chapter>
+EXTRA_SETUP :=
+
+setup: $(STAMP) $(EXTRA_SETUP)
 
 $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
