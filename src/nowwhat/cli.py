@@ -85,6 +85,15 @@ def cmd_workshop(args) -> None:
     print(summary())
 
 
+def cmd_refresh(args) -> None:
+    from nowwhat.notebooks import notebooks, refresh
+
+    for notebook in notebooks():
+        if not args.names or any(name in notebook.name for name in args.names):
+            print(f"refreshing {notebook.name} …", flush=True)
+            refresh(notebook)
+
+
 def cmd_summary(args) -> None:
     from nowwhat.summary import summary
 
@@ -116,6 +125,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "workshop", help="the main job: data, then every notebook in order, then a summary"
     ).set_defaults(run=cmd_workshop)
+    refresh = sub.add_parser("refresh-notebooks", help="maintainers: re-execute notebooks, commit outputs")
+    refresh.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
+    refresh.set_defaults(run=cmd_refresh)
     sub.add_parser("summary", help="what was built, where, and what to do next").set_defaults(run=cmd_summary)
     return top
 

@@ -116,6 +116,9 @@ def write_core_model(core, path: Path) -> None:
 
 def export_all(version: int = 1, out: Path | None = None, vector_reviews: int = 50) -> dict:
     """Write every export from the trained model, atomically. Returns the export manifest."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # SavedModel writing logs every asset folder at INFO
     out = Path(out or export_dir())
     classifier, core, trained = load_trained()
     splits = load_splits()
@@ -151,3 +154,18 @@ def export_all(version: int = 1, out: Path | None = None, vector_reviews: int = 
 def load_export(folder: Path | None = None) -> dict:
     """The export manifest, checked against this code's contract."""
     return read_manifest(Path(folder or export_dir()), "export", REBUILD)
+
+
+def describe_signature(saved_model: Path, name: str = "serving_default") -> dict:
+    """Inputs and outputs of a SavedModel signature as {name: 'dtype shape'}, like `saved_model_cli show`."""
+    import tensorflow as tf
+
+    fn = tf.saved_model.load(str(saved_model)).signatures[name]
+
+    def fmt(spec):
+        return f"{spec.dtype.name} {spec.shape.as_list()}"
+
+    return {
+        "inputs": {key: fmt(spec) for key, spec in sorted(fn.structured_input_signature[1].items())},
+        "outputs": {key: fmt(spec) for key, spec in sorted(fn.structured_outputs.items())},
+    }

@@ -28,3 +28,19 @@ def agreement(reference, other) -> dict:
         "same_label": float((reference.argmax(1) == other.argmax(1)).mean()),
         "max_abs_diff": float(np.abs(reference - other).max()),
     }
+
+
+def mistakes(texts, y_true, probabilities, n: int = 5, width: int = 160):
+    """The n most confident wrong predictions: the reviews worth reading to understand the model."""
+    import pandas as pd
+
+    probabilities = np.asarray(probabilities)
+    frame = pd.DataFrame(
+        {
+            "review": [t if len(t) <= width else t[: width - 1] + "…" for t in texts],
+            "true": [LABELS[i] for i in y_true],
+            "predicted": [LABELS[i] for i in probabilities.argmax(1)],
+            "confidence": probabilities.max(1).round(3),
+        }
+    )
+    return frame[frame.true != frame.predicted].sort_values("confidence", ascending=False).head(n)

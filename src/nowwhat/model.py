@@ -83,9 +83,9 @@ def train(splits: Splits, config: TrainConfig = TrainConfig(), verbose: int = 2)
     vectorizer = build_vectorizer(splits.texts("train"))
 
     def dataset(split: str, shuffle: bool):
-        ids = vectorizer(tf.constant(splits.texts(split)))
-        ds = tf.data.Dataset.from_tensor_slices((tf.cast(ids, tf.int32), splits.label_ids(split)))
-        if shuffle:
+        ids = tf.cast(vectorizer(tf.constant(splits.texts(split))), tf.int32)
+        ds = tf.data.Dataset.from_tensor_slices((ids, splits.label_ids(split)))
+        if shuffle:  # reshuffled every epoch, from the seed
             ds = ds.shuffle(len(ids), seed=config.seed)
         return ds.batch(config.batch_size)
 
@@ -102,6 +102,7 @@ def train(splits: Splits, config: TrainConfig = TrainConfig(), verbose: int = 2)
         dataset("train", shuffle=True),
         validation_data=dataset("validation", shuffle=False),
         epochs=config.epochs,
+        shuffle=False,  # the dataset shuffles itself; this only silences Keras' warning
         callbacks=[stop],
         verbose=verbose,
     )

@@ -54,3 +54,42 @@ def run_all(out_dir: Path | None = None, parameters: dict | None = None) -> list
         timings.append((notebook.name, time.perf_counter() - start))
         print(f"      done in {timings[-1][1]:.1f} s", flush=True)
     return timings
+
+
+#: Lines TensorFlow prints to stderr at start-up whatever the log level; noise in a committed notebook.
+_NOISE = (
+    "absl::InitializeLog",
+    "oneDNN custom operations",
+    "cpu_feature_guard",
+    "To enable the following",
+    "node_def_util.cc",
+    "This TensorFlow binary is optimized",
+)
+
+
+def refresh(notebook: Path) -> None:
+    """Re-execute a chapter notebook and write it back with its outputs, minus TensorFlow's log noise.
+
+    For maintainers: committed notebooks carry outputs so readers see results and nbval has something
+    to compare `# NBVAL_CHECK_OUTPUT` cells against.
+    """
+    import tempfile
+
+    import nbformat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = run(notebook, Path(tmp))
+        nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):
+            if output.get("name") == "stderr":
+                kept = [
+                    line for line in output["text"].splitlines(True) if not any(n in line for n in _NOISE)
+                ]
+                output["text"] = "".join(kept)
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if o.get("name") != "stderr" or o["text"].strip()]
+    nb.metadata.pop("papermill", None)
+    nbformat.write(nb, notebook)

@@ -19,10 +19,18 @@ REBUILD = "python -m nowwhat train"
 
 
 def predict(model, texts: list[str], batch_size: int = 256):
-    """Probabilities from the end-to-end Keras model (the reference for every parity check)."""
+    """Probabilities from the end-to-end Keras model (the reference for every parity check).
+
+    Calls the model eagerly in fixed-size chunks rather than `model.predict`, which retraces its
+    function for every new input length and warns about it.
+    """
+    import numpy as np
     import tensorflow as tf
 
-    return model.predict(tf.constant(texts), batch_size=batch_size, verbose=0)
+    chunks = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
+    return np.concatenate(
+        [model(tf.constant(c), training=False).numpy() for c in chunks] or [np.empty((0, 2))]
+    )
 
 
 def train_and_save(config: TrainConfig = TrainConfig(), out: Path | None = None, verbose: int = 2) -> dict:
