@@ -94,6 +94,15 @@ def cmd_refresh(args) -> None:
             refresh(notebook)
 
 
+def cmd_decide(args) -> None:
+    from nowwhat.decide import QUESTIONS, recommend
+
+    answers = {q: getattr(args, q) == "yes" for q in QUESTIONS}
+    choice = recommend(**answers)
+    print(f"start with {choice.title}: notebook {choice.notebook}, demo {choice.demo}")
+    print(f"why: {choice.reason}")
+
+
 def cmd_summary(args) -> None:
     from nowwhat.summary import summary
 
@@ -101,6 +110,7 @@ def cmd_summary(args) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from nowwhat.decide import QUESTIONS
     from nowwhat.model import TrainConfig
 
     top = argparse.ArgumentParser(prog="python -m nowwhat", description=__doc__)
@@ -128,6 +138,10 @@ def parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh-notebooks", help="maintainers: re-execute notebooks, commit outputs")
     refresh.add_argument("names", nargs="*", help="parts of notebook names (default: all)")
     refresh.set_defaults(run=cmd_refresh)
+    decide = sub.add_parser("decide", help="answer four questions, get the chapter to start from")
+    for question, text in QUESTIONS.items():
+        decide.add_argument(f"--{question}", choices=("yes", "no"), required=True, help=text)
+    decide.set_defaults(run=cmd_decide)
     sub.add_parser("summary", help="what was built, where, and what to do next").set_defaults(run=cmd_summary)
     return top
 

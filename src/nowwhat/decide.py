@@ -1,0 +1,88 @@
+"""The decision guide: four yes/no questions → the chapter (runtime) to start from, and why.
+
+The questions come from the 2019 talk this workshop grew out of. The rules, in priority order:
+
+1. Privacy: the text must not leave the user's device → run on the client. If predictions also go to
+   many users, or you want one place to update the model, ship it to the browser (the page fetches the
+   current model from your web server); otherwise put it on the device with LiteRT.
+2. A GPU, with no privacy constraint → a model server on a GPU machine: TF Serving (batching, versions).
+3. Central deployment → a server: TF Serving when many clients call it (batching, gRPC, canaries),
+   Flask when a small API with your own logic around the model is enough.
+4. Otherwise → on the clients: the browser to reach many users, LiteRT for a device you ship.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUESTIONS = {
+    "central": "Central deployment? One place to update, log and monitor the model.",
+    "gpu": "Need a GPU? The model is too heavy for the clients' CPUs.",
+    "privacy": "Privacy concerns? The user's text must never leave their device.",
+    "distribute": "Distribute predictions to clients? Many users, offline use, no server cost per call.",
+}
+
+CHAPTERS = {
+    "flask": ("02_flask", "demos/flask", "Flask + gunicorn"),
+    "tf-serving": ("03_tf_serving", "demos/tf-serving", "TensorFlow Serving"),
+    "tfjs": ("04_tfjs_browser", "demos/tfjs", "TensorFlow.js in the browser"),
+    "tflite": ("05_tflite_edge", "demos/tflite", "LiteRT on the edge"),
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    runtime: str
+    reason: str
+
+    @property
+    def notebook(self) -> str:
+        return CHAPTERS[self.runtime][0]
+
+    @property
+    def demo(self) -> str:
+        return CHAPTERS[self.runtime][1]
+
+    @property
+    def title(self) -> str:
+        return CHAPTERS[self.runtime][2]
+
+
+def recommend(central: bool, gpu: bool, privacy: bool, distribute: bool) -> Recommendation:
+    """Apply the rules in the module docstring."""
+    if privacy:
+        gpu_note = " Client GPUs still help: TF.js's webgl backend, LiteRT's GPU delegate." if gpu else ""
+        if distribute or central:
+            return Recommendation(
+                "tfjs",
+                "the text stays in the browser, and every user loads the current "
+                "model from your web server: one place to update, no inference server." + gpu_note,
+            )
+        return Recommendation(
+            "tflite",
+            "the text stays on the device and nothing needs a network; "
+            "LiteRT runs the quantized model on phones and boards." + gpu_note,
+        )
+    if gpu:
+        return Recommendation(
+            "tf-serving",
+            "a model server on a GPU machine batches requests from every "
+            "client onto the accelerator; clients need no GPU.",
+        )
+    if central:
+        if distribute:
+            return Recommendation(
+                "tf-serving",
+                "many clients call one service: TF Serving batches "
+                "requests, speaks REST and gRPC, and rolls out versions behind labels.",
+            )
+        return Recommendation(
+            "flask",
+            "a small central API with your own validation and logic around the "
+            "model; the simplest server to build, run and debug.",
+        )
+    if distribute:
+        return Recommendation(
+            "tfjs", "no server to run: each user's browser downloads the model once and predicts locally."
+        )
+    return Recommendation("tflite", "a standalone device or process: a small file, no server, no network.")
