@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 # Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
 # their own target below and append it here: EXTRA_SETUP += setup-<chapter>
 EXTRA_SETUP :=
+EXTRA_SETUP += setup-tfjs
 
 setup: $(STAMP) $(EXTRA_SETUP)
 
@@ -42,3 +43,31 @@ lab: setup
 
 clean:
 	rm -rf build
+
+## Browser chapter (demos/tfjs): Debian's Chromium, the demo's npm packages (lockfile), and the TF.js
+## converter in its own venv (tensorflowjs pulls tensorflow 2.19, which would break .venv). Stamped.
+TFJS_DEMO  := demos/tfjs
+TFJS_VENV  := .venv-tfjs
+SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: setup-tfjs bench-tfjs
+
+setup-tfjs: /usr/bin/chromium $(TFJS_DEMO)/node_modules/.installed $(TFJS_VENV)/.installed
+
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(TFJS_DEMO)/node_modules/.installed: $(TFJS_DEMO)/package.json $(TFJS_DEMO)/package-lock.json
+	cd $(TFJS_DEMO) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/converter-constraints.txt
+	@test -x $(TFJS_VENV)/bin/python || $(PYTHON) -m venv $(TFJS_VENV)
+	$(TFJS_VENV)/bin/python -m pip install --quiet -r $(TFJS_DEMO)/converter-requirements.txt \
+	  -c $(TFJS_DEMO)/converter-constraints.txt
+	@touch $@
+
+## Page ready time, predictions/s (cpu, webgl), model bytes and accuracy (float32, float16) → build/tfjs.
+bench-tfjs: setup
+	$(BIN)/python -m nowwhat.tfjs_bench

@@ -1,0 +1,171 @@
+"""Convert the core model to a TensorFlow.js graph model with the real `tensorflowjs_converter`.
+
+The converter lives in its own virtual environment (`.venv-tfjs`, made by `make setup-tfjs`) because
+`tensorflowjs` 4.22 pulls `tensorflow==2.19` through tensorflow-decision-forests: installed into the
+workshop's environment it would overwrite tensorflow-cpu 2.21 and break it. This module only calls the
+converter's command line; nothing from that environment is imported here.
+
+Only the integer-id core converts (TF.js has no string ops), so the page tokenizes text itself with the
+exported spec, which is copied next to the models. Output, under <build>/tfjs/model:
+
+    float32/model.json + weight shard   exact weights (the default)
+    float16/model.json + weight shard   weights stored as float16: half the download
+    tokenizer.json, manifest.json
+
+`python -m nowwhat.tfjs convert` builds it; `python -m nowwhat.tfjs inspect` shows what is inside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nowwhat.artifacts import read_manifest, staged, write_manifest
+from nowwhat.errors import NowWhatError
+from nowwhat.export import load_export
+from nowwhat.paths import REPO_ROOT, build_dir, core_dir, export_dir, tokenizer_dir
+
+KIND = "tfjs model"
+REBUILD = "python -m nowwhat.tfjs convert"
+WEIGHTS = {"float32": [], "float16": ["--quantize_float16=*"]}
+
+
+def tfjs_dir() -> Path:
+    """This chapter's build folder: the converted model and the benchmark figures."""
+    return build_dir() / "tfjs"
+
+
+def model_dir() -> Path:
+    return tfjs_dir() / "model"
+
+
+def converter() -> Path:
+    """`tensorflowjs_converter` from the converter environment ($NOWWHAT_TFJS_VENV or .venv-tfjs)."""
+    venv = Path(os.environ.get("NOWWHAT_TFJS_VENV", REPO_ROOT / ".venv-tfjs"))
+    path = venv / "bin" / "tensorflowjs_converter"
+    if not path.exists():
+        raise NowWhatError(
+            f"the TF.js converter is not installed ({path} is missing): run `make setup-tfjs` "
+            "(a separate environment, so it cannot break the workshop's TensorFlow)"
+        )
+    return path
+
+
+def convert_saved_model(saved_model: Path, out: Path, weights: str = "float32") -> None:
+    """One SavedModel → one graph model folder (model.json + weight shards)."""
+    if weights not in WEIGHTS:
+        raise NowWhatError(f"unknown weight type {weights!r}: choose one of {', '.join(WEIGHTS)}")
+    command = [
+        str(converter()),
+        "--input_format=tf_saved_model",
+        "--output_format=tfjs_graph_model",
+        "--signature_name=serving_default",
+        *WEIGHTS[weights],
+        str(saved_model),
+        str(out),
+    ]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    if result.returncode != 0 or not (out / "model.json").exists():
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise NowWhatError(f"tensorflowjs_converter failed on {saved_model} ({last}): run `make setup-tfjs`")
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file())
+
+
+def convert(out: Path | None = None) -> dict:
+    """Convert the exported core to float32 and float16 graph models, atomically. Returns the manifest."""
+    out = Path(out or model_dir())
+    exported = load_export()
+    with staged(out) as tmp:
+        for weights in WEIGHTS:
+            convert_saved_model(core_dir() / "saved_model", tmp / weights, weights)
+        shutil.copy(tokenizer_dir() / "tokenizer.json", tmp / "tokenizer.json")
+        model_json = json.loads((tmp / "float32" / "model.json").read_text())
+        manifest = write_manifest(
+            tmp,
+            KIND,
+            converter=model_json["convertedBy"],
+            labels=exported["labels"],
+            data_fingerprint=exported["data_fingerprint"],
+            export_created=exported["created"],
+            source=str(core_dir() / "saved_model"),
+            bytes={weights: folder_bytes(tmp / weights) for weights in WEIGHTS},
+        )
+    return manifest
+
+
+def ensure_converted() -> dict:
+    """The converted model's manifest, converting first when it is missing or older than the export."""
+    try:
+        manifest = read_manifest(model_dir(), KIND, REBUILD)
+        if manifest["export_created"] == load_export()["created"]:
+            return manifest
+        print(f"the TF.js model in {model_dir()} predates the export in {export_dir()}: converting again")
+    except NowWhatError:
+        print(f"no TF.js model in {model_dir()}: converting the exported core model (about 15 s)")
+    return convert()
+
+
+def inspect(folder: Path) -> dict:
+    """What a graph model folder holds: signature, operations, and each weight with its stored dtype."""
+    path = Path(folder) / "model.json"
+    if not path.exists():
+        raise NowWhatError(f"no TF.js graph model at {folder}: run `{REBUILD}`")
+    model = json.loads(path.read_text())
+    signature = model["signature"]
+    return {
+        "format": model["format"],
+        "converted_by": model["convertedBy"],
+        "inputs": {k: _tensor(v) for k, v in signature["inputs"].items()},
+        "outputs": {k: _tensor(v) for k, v in signature["outputs"].items()},
+        "operations": sorted({node["op"] for node in model["modelTopology"]["node"]}),
+        "weights": [
+            {
+                "name": w["name"],
+                "shape": w["shape"],
+                "dtype": w["dtype"],
+                "stored_as": w.get("quantization", {}).get("dtype", w["dtype"]),
+            }
+            for group in model["weightsManifest"]
+            for w in group["weights"]
+        ],
+        "files": {f.name: f.stat().st_size for f in sorted(Path(folder).iterdir())},
+    }
+
+
+def _tensor(spec: dict) -> str:
+    dims = [int(d.get("size", -1)) for d in spec["tensorShape"].get("dim", [])]
+    return f"{spec['dtype'].removeprefix('DT_').lower()} {dims}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="python -m nowwhat.tfjs", description="TF.js conversion")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("convert", help="convert the exported core model (float32 and float16)")
+    sub.add_parser("inspect", help="signature, operations and weights of the converted model")
+    args = top.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if args.command == "convert":
+            manifest = convert()
+            sizes = ", ".join(f"{w} {n / 1e6:.2f} MB" for w, n in manifest["bytes"].items())
+            print(f"converted with {manifest['converter']} → {model_dir()} ({sizes})")
+        else:
+            for weights in WEIGHTS:
+                print(json.dumps({weights: inspect(model_dir() / weights)}, indent=2))
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

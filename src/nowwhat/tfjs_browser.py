@@ -1,0 +1,233 @@
+"""Drive the TF.js demo in headless Chromium: serve it from 127.0.0.1, open it, ask it for predictions.
+
+Used by the browser tests, notebook 04 and the benchmark. Chromium is Debian's (`/usr/bin/chromium`,
+installed by `make setup-tfjs`); Playwright never downloads a browser of its own here. The flags keep
+Chromium from calling home, and every request the page makes is recorded, so a test can prove that
+nothing left 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from nowwhat.errors import NowWhatError
+from nowwhat.paths import REPO_ROOT
+
+DEMO_DIR = REPO_ROOT / "demos" / "tfjs"
+CHROMIUM = os.environ.get("NOWWHAT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BACKENDS = ("cpu", "webgl")
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+class DemoServer:
+    """`node server.mjs --port 0` in its own process group; stopped on exit even if a cell fails."""
+
+    def __init__(self, build: Path | None = None):
+        self.build = build
+        self.url: str | None = None
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 15) -> DemoServer:
+        if not (DEMO_DIR / "node_modules" / "@tensorflow" / "tfjs").exists():
+            raise NowWhatError(f"TensorFlow.js is not installed in {DEMO_DIR}: run `make setup-tfjs`")
+        env = {**os.environ, **({"NOWWHAT_BUILD": str(self.build)} if self.build else {})}
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (outlives this call; closed in stop)
+        self._process = subprocess.Popen(
+            ["node", "server.mjs", "--port", "0"],
+            cwd=DEMO_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)
+        self.url = self._wait_for_url(timeout)
+        return self
+
+    def _wait_for_url(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._log.seek(0)
+            output = self._log.read()
+            if found := re.search(r"http://127\.0\.0\.1:\d+/", output):
+                return found.group(0)
+            if self._process.poll() is not None:
+                self.stop()
+                raise NowWhatError(f"the demo server stopped at start: {output.strip()}")
+            time.sleep(0.05)
+        self.stop()
+        raise NowWhatError(f"the demo server did not start within {timeout} s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        if self._process:
+            self._log.close()
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass
+class Traffic:
+    """What a browser context did: every request URL, console errors, uncaught page errors."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    @property
+    def off_machine(self) -> list[str]:
+        """Requests to anything but 127.0.0.1 (data: URLs stay in the page and are not requests)."""
+        local = LOCAL_HOSTS
+        return [u for u in self.requests if not u.startswith("data:") and urlsplit(u).hostname not in local]
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Debian Chromium driven by Playwright (sync API: call from a thread without a loop)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise NowWhatError(f"Chromium is not installed at {CHROMIUM}: run `make setup-tfjs`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_demo(browser, url: str, backend: str = "cpu", weights: str = "float32", timeout_ms: int = 60_000):
+    """A new page on the demo with the given runtime, waited until it is ready or failed → (page, traffic)."""
+    traffic = Traffic()
+    context = browser.new_context(viewport={"width": 900, "height": 900}, service_workers="block")
+    context.on("request", lambda request: traffic.requests.append(request.url))
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and traffic.console_errors.append(m.text))
+    page.on("pageerror", lambda error: traffic.console_errors.append(f"uncaught: {error}"))
+    page.goto(f"{url}?{urlencode({'backend': backend, 'weights': weights})}")
+    page.wait_for_function("window.reviewDemo && window.reviewDemo.state !== 'loading'", timeout=timeout_ms)
+    return page, traffic
+
+
+def state(page) -> dict:
+    """The page's own account: state, error, backend, model bytes, milliseconds to ready."""
+    return page.evaluate("({state: reviewDemo.state, error: reviewDemo.error, ...reviewDemo.info})")
+
+
+def predict(page, texts: list[str]) -> list[list[float]]:
+    """Probabilities computed in the page (its tokenizer + TF.js), one row per text."""
+    return page.evaluate("texts => window.reviewDemo.predict(texts)", texts)
+
+
+def off_event_loop(fn):
+    """Run in a worker thread: Playwright's sync API refuses a thread with a running asyncio loop,
+    which is where Jupyter runs notebook cells."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(fn, *args, **kwargs).result()
+
+    return wrapper
+
+
+@off_event_loop
+def parity(vectors: list[dict], backends=BACKENDS, weights: str = "float32", screenshot: Path | None = None):
+    """Browser vs Keras on the shared test vectors, per backend: the check notebook 04 shows.
+
+    Returns {backend: {n, same_label, max_abs_diff, no_words_no_prediction, off_machine, console_errors}};
+    texts without a single word (Keras: NaN) must get no prediction (null) in the page.
+    """
+    import math
+
+    from nowwhat.metrics import agreement
+
+    scored = [v for v in vectors if all(map(math.isfinite, v["probabilities"]))]
+    empty = [v for v in vectors if v not in scored]
+    results = {}
+    with DemoServer() as server, chromium() as browser:
+        for backend in backends:
+            page, traffic = open_demo(browser, server.url, backend, weights)
+            info = state(page)
+            if info["state"] != "ready":
+                raise NowWhatError(f"the demo did not start on {backend}: {info.get('error')}")
+            got = predict(page, [v["text"] for v in scored + empty])
+            results[backend] = {
+                "backend_used": info["backend"],
+                "n": len(scored),
+                **agreement([v["probabilities"] for v in scored], got[: len(scored)]),
+                "no_words_no_prediction": all(row is None for row in got[len(scored) :]),
+                "off_machine": traffic.off_machine,
+                "console_errors": traffic.console_errors,
+            }
+            if screenshot and backend == backends[0]:
+                type_review(page, "Stale, overpriced and the bag arrived torn. Would not buy again.")
+                page.screenshot(path=str(screenshot), full_page=True)
+            page.context.close()
+    return results
+
+
+def type_review(page, text: str, timeout_ms: int = 10_000) -> None:
+    """Type like a person (key by key) and wait until the debounced prediction has been shown."""
+    box = page.get_by_label("Your review")
+    box.fill("")
+    box.press_sequentially(text)
+    page.wait_for_function(
+        "text => reviewDemo.shownFor === text && document.getElementById('review').value === text",
+        arg=text,
+        timeout=timeout_ms,
+    )
+
+
+def main() -> int:
+    """`python -m nowwhat.tfjs_browser`: the headless parity check on the shared vectors, as JSON."""
+    import json
+
+    from nowwhat.paths import tokenizer_dir
+    from nowwhat.tfjs import ensure_converted
+
+    try:
+        ensure_converted()
+        vectors = json.loads((tokenizer_dir() / "test_vectors.json").read_text())
+        print(json.dumps(parity(vectors), indent=2))
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
