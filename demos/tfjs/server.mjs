@@ -70,13 +70,21 @@ function handler(table) {
   };
 }
 
+/** --port (default $PORT or 8080; 0 picks a free port). Throws a one-line reason on anything else. */
+function readPort() {
+  const { values } = parseArgs({ options: { port: { type: "string", default: process.env.PORT ?? "8080" } } });
+  if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) {
+    throw new Error(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
+  }
+  return Number(values.port);
+}
+
 function main() {
-  const { values } = parseArgs({
-    options: { port: { type: "string", default: process.env.PORT ?? "8080" } },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`error: --port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
+  let port;
+  try {
+    port = readPort();
+  } catch (error) {
+    console.error(`error: ${error.message.split("\n")[0]}`);
     process.exit(2);
   }
   const model = modelDir();

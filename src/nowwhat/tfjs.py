@@ -141,6 +141,26 @@ def inspect(folder: Path) -> dict:
     }
 
 
+def read_weights(folder: Path) -> dict:
+    """The weights as NumPy arrays, decoded from the binary shards the way TF.js reads them."""
+    import numpy as np
+
+    folder = Path(folder)
+    model = json.loads((folder / "model.json").read_text())
+    arrays = {}
+    for group in model["weightsManifest"]:
+        data = b"".join((folder / path).read_bytes() for path in group["paths"])
+        offset = 0
+        for weight in group["weights"]:
+            stored = np.dtype(weight.get("quantization", {}).get("dtype", weight["dtype"]))
+            if stored.kind not in "fi":
+                raise NowWhatError(f"{weight['name']} is stored as {stored}, which this reader does not decode")
+            count = int(np.prod(weight["shape"], dtype=np.int64))
+            arrays[weight["name"]] = np.frombuffer(data, stored, count, offset).reshape(weight["shape"])
+            offset += count * stored.itemsize
+    return arrays
+
+
 def _tensor(spec: dict) -> str:
     dims = [int(d.get("size", -1)) for d in spec["tensorShape"].get("dim", [])]
     return f"{spec['dtype'].removeprefix('DT_').lower()} {dims}"
