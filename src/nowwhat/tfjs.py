@@ -154,7 +154,7 @@ def read_weights(folder: Path) -> dict:
         for weight in group["weights"]:
             stored = np.dtype(weight.get("quantization", {}).get("dtype", weight["dtype"]))
             if stored.kind not in "fi":
-                raise NowWhatError(f"{weight['name']} is stored as {stored}, which this reader does not decode")
+                raise NowWhatError(f"{weight['name']} is stored as {stored}: only floats and ints are read")
             count = int(np.prod(weight["shape"], dtype=np.int64))
             arrays[weight["name"]] = np.frombuffer(data, stored, count, offset).reshape(weight["shape"])
             offset += count * stored.itemsize

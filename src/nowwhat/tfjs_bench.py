@@ -43,10 +43,11 @@ def keras_reference(n: int):
     return texts, labels, keras_predict(load_trained()[0], texts)
 
 
-def measure(browser, url: str, backend: str, weights: str, texts, labels, reference, loads: int, seconds):
+def measure(browser, url: str, backend: str, weights: str, keras: tuple, loads: int, seconds: float):
     """One runtime configuration: ready times over fresh loads, rate, accuracy and parity vs Keras."""
     from nowwhat.metrics import agreement, classification_metrics
 
+    texts, labels, reference = keras
     ready, info, rates = [], {}, []
     for _ in range(loads):
         page, traffic = open_demo(browser, url, backend, weights)
@@ -82,12 +83,13 @@ def benchmark(loads: int = 5, seconds: float = 2.0, reviews: int = 1000, screens
     from nowwhat.tfjs_browser import type_review
 
     manifest = ensure_converted()
-    texts, labels, reference = keras_reference(reviews)
+    keras = keras_reference(reviews)
+    texts, labels, reference = keras
     runs = []
     with DemoServer() as server, chromium() as browser:
         for weights in manifest["bytes"]:
             for backend in BACKENDS:
-                runs.append(measure(browser, server.url, backend, weights, texts, labels, reference, loads, seconds))
+                runs.append(measure(browser, server.url, backend, weights, keras, loads, seconds))
         if screenshot:
             page, _ = open_demo(browser, server.url, "cpu", "float32")
             type_review(page, "Stale, overpriced and the bag arrived torn. Would not buy again.")
@@ -125,8 +127,8 @@ def table(result: dict) -> str:
     ]
     for r in result["runs"]:
         lines.append(
-            f"| {r['weights']} | {r['backend']} | {r['model_bytes_downloaded']:,} | {r['ready_ms_median']:.0f} "
-            f"| {r['predictions_per_s_median']:.0f} | {r['test_accuracy']:.3f} "
+            f"| {r['weights']} | {r['backend']} | {r['model_bytes_downloaded']:,} "
+            f"| {r['ready_ms_median']:.0f} | {r['predictions_per_s_median']:.0f} | {r['test_accuracy']:.3f} "
             f"| {r['vs_keras']['max_abs_diff']:.1e} |"
         )
     return "\n".join(lines)
