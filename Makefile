@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 # Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
 # their own target below and append it here: EXTRA_SETUP += setup-<chapter>
 EXTRA_SETUP :=
+EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
 
 setup: $(STAMP) $(EXTRA_SETUP)
@@ -71,3 +72,31 @@ $(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/co
 ## Page ready time, predictions/s (cpu, webgl), model bytes and accuracy (float32, float16) → build/tfjs.
 bench-tfjs: setup
 	$(BIN)/python -m nowwhat.tfjs_bench
+
+## Delivery (slides/, images/, binder/): Marp from npm (slides/package-lock.json), graphviz and Chromium
+## from Debian (the Chromium rule is shared with setup-tfjs above). Stamped: a second run does nothing.
+SLIDES_DIR := slides
+
+.PHONY: setup-slides images slides memory
+
+setup-slides: /usr/bin/chromium /usr/bin/dot $(SLIDES_DIR)/node_modules/.installed
+
+/usr/bin/dot:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+
+$(SLIDES_DIR)/node_modules/.installed: $(SLIDES_DIR)/package.json $(SLIDES_DIR)/package-lock.json
+	cd $(SLIDES_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## Every diagram in images/ from its source in images/src/ (graphviz), each SVG stamped with its source's hash.
+images: $(STAMP) /usr/bin/dot
+	$(BIN)/python -m nowwhat.diagrams
+
+## The talk: slides/deck.md + figures read from the benchmark results under build/ → build/slides/deck.{html,pdf}.
+slides: $(STAMP) setup-slides
+	$(BIN)/python -m nowwhat.slides
+
+## Peak memory (kernel process tree) of every notebook, run in order in a fresh build folder → build/memory/.
+memory: setup
+	$(BIN)/python -m nowwhat.memory
