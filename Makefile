@@ -69,9 +69,10 @@ $(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/co
 	  -c $(TFJS_DEMO)/converter-constraints.txt
 	@touch $@
 
-## Page ready time, predictions/s (cpu, webgl), model bytes and accuracy (float32, float16) → build/tfjs.
+## Page ready time, predictions/s (cpu, webgl), model bytes, accuracy (float32, float16) → build/tfjs;
+## also refreshes the screenshot the demo README shows (demos/tfjs/screenshot.png).
 bench-tfjs: setup
-	$(BIN)/python -m nowwhat.tfjs_bench
+	$(BIN)/python -m nowwhat.tfjs_bench --screenshot $(TFJS_DEMO)/screenshot.png
 
 ## Delivery (slides/, images/, binder/): Marp from npm (slides/package-lock.json), graphviz and Chromium
 ## from Debian (the Chromium rule is shared with setup-tfjs above). Stamped: a second run does nothing.

@@ -76,8 +76,14 @@ def measure(browser, url: str, backend: str, weights: str, keras: tuple, loads: 
 
 
 @off_event_loop
-def benchmark(loads: int = 5, seconds: float = 2.0, reviews: int = 1000, screenshot: Path | None = None):
-    """Every backend × weight type; returns (and writes) the figures."""
+def benchmark(
+    loads: int = 5,
+    seconds: float = 2.0,
+    reviews: int = 1000,
+    screenshot: Path | None = None,
+    out: Path | None = None,
+):
+    """Every backend × weight type; returns the figures and writes them to `out` (<build>/tfjs/benchmark.json)."""
     from nowwhat.metrics import classification_metrics
     from nowwhat.tfjs import ensure_converted, tfjs_dir
     from nowwhat.tfjs_browser import type_review
@@ -114,7 +120,7 @@ def benchmark(loads: int = 5, seconds: float = 2.0, reviews: int = 1000, screens
             "cpu_rate": cpu32["predictions_per_s_median"] >= TARGETS["cpu_predictions_per_s_min"],
         },
     }
-    write_json(tfjs_dir() / "benchmark.json", result)
+    write_json(out or tfjs_dir() / "benchmark.json", result)
     return result
 
 
