@@ -2,6 +2,7 @@
 
 import http.client
 import os
+import signal
 import subprocess
 from urllib.parse import urlsplit
 
@@ -111,3 +112,21 @@ def test_missing_model_is_announced_and_the_page_still_served(tmp_path):
     with DemoServer(build=tmp_path) as running:
         assert request(urlsplit(running.url), "/model/float32/model.json")[0] == 404
         assert request(urlsplit(running.url), "/")[0] == 200
+
+
+def test_npm_start_is_the_one_run_command():
+    process = subprocess.Popen(
+        ["npm", "start", "--", "--port", "0"],
+        cwd=DEMO_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url = next(line for line in process.stdout if "TF.js demo at" in line).split()[3]
+        status, _, body = request(urlsplit(url), "/")
+        assert status == 200 and b"Is this review great?" in body
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)

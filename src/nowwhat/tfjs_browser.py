@@ -132,7 +132,7 @@ def chromium():
 def open_demo(browser, url: str, backend: str = "cpu", weights: str = "float32", timeout_ms: int = 60_000):
     """A new page on the demo with the given runtime, waited until it is ready or failed → (page, traffic)."""
     traffic = Traffic()
-    context = browser.new_context(viewport={"width": 900, "height": 900}, service_workers="block")
+    context = browser.new_context(viewport={"width": 900, "height": 760}, service_workers="block")
     context.on("request", lambda request: traffic.requests.append(request.url))
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and traffic.console_errors.append(m.text))
