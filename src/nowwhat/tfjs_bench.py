@@ -64,6 +64,7 @@ def measure(browser, url: str, backend: str, weights: str, keras: tuple, loads: 
     return {
         "backend": info["backend"],
         "weights": weights,
+        "tfjs_runtime": info["tfjs"],
         "model_bytes_downloaded": info["modelBytes"],
         "ready_ms_median": round(statistics.median(ready), 1),
         "ready_ms": [round(r, 1) for r in ready],
@@ -83,7 +84,7 @@ def benchmark(
     screenshot: Path | None = None,
     out: Path | None = None,
 ):
-    """Every backend × weight type; returns the figures and writes them to `out` (<build>/tfjs/benchmark.json)."""
+    """Every backend × weight type: returns the figures, writes them to `out` (default benchmark.json)."""
     from nowwhat.metrics import classification_metrics
     from nowwhat.tfjs import ensure_converted, tfjs_dir
     from nowwhat.tfjs_browser import type_review
@@ -106,7 +107,8 @@ def benchmark(
     result = {
         "environment": {
             "browser": f"Chromium {browser_version} (headless, --disable-gpu: webgl runs on SwiftShader)",
-            "tfjs": manifest["converter"],
+            "tfjs_runtime": ", ".join(sorted({r.pop("tfjs_runtime") for r in runs})),
+            "converter": manifest["converter"],
             "cpus": os.cpu_count(),
             "machine": platform.machine(),
         },
