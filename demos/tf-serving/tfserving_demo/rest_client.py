@@ -1,0 +1,71 @@
+"""A REST client for TF Serving with `requests`: status, metadata, predict (row or columnar).
+
+Works against the real server and the development server alike; `served_by()` tells which one answered.
+"""
+
+from __future__ import annotations
+
+import requests
+
+from .devserver import SERVED_BY_HEADER
+from .explain import TFServingError
+
+
+class RestClient:
+    def __init__(self, url: str = "http://127.0.0.1:8501", model: str = "reviews", timeout: float = 30.0):
+        self.url, self.model, self.timeout = url.rstrip("/"), model, timeout
+        self.session = requests.Session()  # keep-alive: one TCP connection for many requests
+
+    def _model_path(self, version: int | None = None, label: str | None = None) -> str:
+        path = f"{self.url}/v1/models/{self.model}"
+        if version is not None:
+            path += f"/versions/{version}"
+        elif label:
+            path += f"/labels/{label}"
+        return path
+
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            raise TFServingError("UNAVAILABLE", f"cannot connect to {self.url}: {exc}") from None
+        if response.status_code != 200:
+            try:
+                message = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text[:300]
+            raise TFServingError(str(response.status_code), message)
+        return response
+
+    def status(self, version: int | None = None, label: str | None = None) -> list[dict]:
+        """[{'version': '2', 'state': 'AVAILABLE', 'status': {...}}, ...]"""
+        return self._send("GET", self._model_path(version, label)).json()["model_version_status"]
+
+    def metadata(self, version: int | None = None, label: str | None = None) -> dict:
+        return self._send("GET", self._model_path(version, label) + "/metadata").json()
+
+    def predict(
+        self,
+        texts: list[str],
+        version: int | None = None,
+        label: str | None = None,
+        columnar: bool = False,
+        signature_name: str | None = None,
+    ):
+        """Row format → list of {output: value} per text; columnar → {output: list of values}."""
+        body = {"inputs": {"text": texts}} if columnar else {"instances": [{"text": t} for t in texts]}
+        if signature_name:
+            body["signature_name"] = signature_name
+        result = self._send("POST", self._model_path(version, label) + ":predict", json=body).json()
+        return result["outputs"] if columnar else result["predictions"]
+
+    def probabilities(self, texts: list[str], **kwargs) -> list[list[float]]:
+        return self.predict(texts, columnar=True, **kwargs)["probabilities"]
+
+    def served_by(self) -> str:
+        """Which server answered: the development server names itself in a header, TF Serving does not."""
+        response = self._send("GET", self._model_path())
+        return response.headers.get(SERVED_BY_HEADER) or "TensorFlow Serving (no development-server header)"
+
+    def close(self) -> None:
+        self.session.close()

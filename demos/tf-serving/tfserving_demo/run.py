@@ -1,0 +1,261 @@
+"""Start a model server for the demo, the best one available, and say loudly which one it is.
+
+In order: a Docker engine (the official `tensorflow/serving` image, through compose.yaml when the
+compose plugin is there); a `tensorflow_model_server` binary ($TFSERVING_BIN or on PATH, e.g. from the
+official .deb); otherwise the development server in this package. All three get the same flags and the
+same config files from config/. `serve()` is the same as a context manager, for notebooks and tests:
+the server process never outlives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+DEMO = Path(__file__).resolve().parents[1]
+CONFIG = DEMO / "config"
+IMAGE = "tensorflow/serving:2.21.0"
+MODEL = "reviews"
+KINDS = {
+    "docker": "TensorFlow Serving in Docker (image tensorflow/serving)",
+    "binary": "TensorFlow Serving (tensorflow_model_server binary)",
+    "dev": "the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)",
+}
+
+
+def build_dir() -> Path:
+    return Path(os.environ.get("NOWWHAT_BUILD") or DEMO.parents[1] / "build")
+
+
+def default_models() -> Path:
+    """The model base folder (<models>/reviews/<version>/): $TFSERVING_MODELS or <build>/tf-serving/models."""
+    return Path(os.environ.get("TFSERVING_MODELS") or build_dir() / "tf-serving" / "models").resolve()
+
+
+def ensure_models(models: Path) -> None:
+    """Build the two-version model repository with one command if it is missing, and say so."""
+    if (models / MODEL / "1" / "saved_model.pb").exists():
+        return
+    print(
+        f"no model versions under {models / MODEL}: building them with `python -m nowwhat.serving_models`",
+        flush=True,
+    )
+    if subprocess.run([sys.executable, "-m", "nowwhat.serving_models"]).returncode != 0:
+        raise SystemExit(
+            "error: could not build the models; run `python -m nowwhat.serving_models` and read why"
+        )
+
+
+def docker_engine() -> bool:
+    """A Docker CLI is not enough: the engine must answer (`docker info`)."""
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=15).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def binary() -> str | None:
+    return os.environ.get("TFSERVING_BIN") or shutil.which("tensorflow_model_server")
+
+
+def pick(kind: str = "auto") -> tuple[str, str]:
+    """(kind, why): the server to start."""
+    if kind != "auto":
+        return kind, "asked for"
+    if docker_engine():
+        return "docker", "a Docker engine answered"
+    if found := binary():
+        return "binary", f"found {found}"
+    return "dev", "no Docker engine answered and no tensorflow_model_server binary was found"
+
+
+def server_flags(config_dir: str, model_config: str) -> list[str]:
+    """The flags all three servers get (each is documented in the README)."""
+    return [
+        f"--model_config_file={model_config}",
+        "--model_config_file_poll_wait_seconds=30",
+        "--file_system_poll_wait_seconds=2",
+        "--allow_version_labels_for_unavailable_models=true",
+        "--enable_batching=true",
+        f"--batching_parameters_file={config_dir}/batching.config",
+        f"--monitoring_config_file={config_dir}/monitoring.config",
+    ]
+
+
+def local_model_config(models: Path) -> Path:
+    """config/models.config with base_path pointing at the local models folder (it must be absolute)."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = text_format.Parse(
+        (CONFIG / "models.config").read_text(), model_server_config_pb2.ModelServerConfig()
+    )
+    for model in config.model_config_list.config:
+        model.base_path = str(models / model.name)
+    out = models.parent / "models.local.config"
+    out.write_text(text_format.MessageToString(config))
+    return out
+
+
+def command(kind: str, models: Path, rest_port: int, grpc_port: int) -> tuple[list[str], dict]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    if kind == "docker":
+        env.update(MODELS_DIR=str(models), REST_PORT=str(rest_port), GRPC_PORT=str(grpc_port), IMAGE=IMAGE)
+        if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+            return ["docker", "compose", "-f", str(DEMO / "compose.yaml"), "up"], env
+        return [
+            "docker",
+            "run",
+            "--rm",
+            "-p",
+            f"{rest_port}:8501",
+            "-p",
+            f"{grpc_port}:8500",
+            "-v",
+            f"{models}:/models:ro",
+            "-v",
+            f"{CONFIG}:/config:ro",
+            IMAGE,
+            *server_flags("/config", "/config/models.config"),
+        ], env
+    flags = [
+        f"--port={grpc_port}",
+        f"--rest_api_port={rest_port}",
+        *server_flags(str(CONFIG), str(local_model_config(models))),
+    ]
+    if kind == "binary":
+        return [binary() or "tensorflow_model_server", *flags], env
+    return [sys.executable, "-m", "tfserving_demo.devserver", *flags], env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    kind: str
+    why: str
+    rest_url: str
+    grpc_target: str
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def description(self) -> str:
+        return KINDS[self.kind]
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until every configured version reports AVAILABLE (the ports open only after loading)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited with code {self.process.returncode}:\n{self.log_tail()}"
+                )
+            with contextlib.suppress(requests.RequestException, ValueError, KeyError):
+                states = requests.get(f"{self.rest_url}/v1/models/{MODEL}", timeout=2).json()[
+                    "model_version_status"
+                ]
+                if len(states) >= 2 and all(s["state"] == "AVAILABLE" for s in states):
+                    return
+            time.sleep(0.5)
+        raise RuntimeError(f"the server was not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def banner(server: Server) -> str:
+    line = "=" * 78
+    return (
+        f"{line}\n  MODEL SERVER: {server.description}\n  why: {server.why}\n"
+        f"  REST {server.rest_url}   gRPC {server.grpc_target}   log {server.log_path}\n{line}"
+    )
+
+
+@contextlib.contextmanager
+def serve(
+    kind: str = "auto",
+    models: Path | None = None,
+    rest_port: int = 8501,
+    grpc_port: int = 8500,
+    timeout: float = 180,
+):
+    """Start the server, wait until both versions are AVAILABLE, yield it, always stop it."""
+    models = Path(models or default_models()).resolve()
+    ensure_models(models)
+    kind, why = pick(kind)
+    rest_port, grpc_port = rest_port or free_port(), grpc_port or free_port()
+    argv, env = command(kind, models, rest_port, grpc_port)
+    log_path = models.parent / f"server-{kind}-{rest_port}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(kind, why, f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}", process, log_path)
+    atexit.register(server.stop)
+    try:
+        server.wait_ready(timeout)
+        yield server
+    finally:
+        server.stop()
+        atexit.unregister(server.stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="./run.sh", description=__doc__)
+    p.add_argument("--server", choices=("auto", *KINDS), default="auto")
+    p.add_argument("--models", type=Path, default=None, help="model base folder (default: %(default)s)")
+    p.add_argument("--rest-port", type=int, default=8501)
+    p.add_argument("--grpc-port", type=int, default=8500)
+    args = p.parse_args(argv)
+    try:
+        with serve(args.server, args.models, args.rest_port, args.grpc_port) as server:
+            print(banner(server), flush=True)
+            print(
+                f"ready: try `curl {server.rest_url}/v1/models/reviews`; Ctrl-C stops it",
+                flush=True,
+            )
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            server.process.wait()
+            print(f"the server stopped (exit code {server.process.returncode}):\n{server.log_tail()}")
+            return server.process.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
