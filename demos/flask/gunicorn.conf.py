@@ -1,0 +1,47 @@
+"""gunicorn settings for the review API; the run command is `gunicorn -c gunicorn.conf.py` (see README).
+
+Environment: HOST (127.0.0.1), PORT (5000), MODEL_DIR (the export folder, see review_model.py),
+WEB_CONCURRENCY (worker processes, 2), TF_THREADS (TensorFlow threads per worker, 1), ACCESS_LOG
+(a file, or - for stdout; off when unset).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # workers inherit it before importing TensorFlow
+
+from review_model import ModelNotFound, default_model_dir, locate
+
+wsgi_app = "review_api:create_app()"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+
+# One process per core, each with its own copy of the model (about 20 MB of weights) and one TensorFlow
+# thread: the model call holds a core for about a millisecond, so threads inside a worker would only
+# queue behind each other. Requests beyond the number of workers wait in the listen backlog.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+backlog = 512
+
+# Never preload: the app (and TensorFlow) must be created inside each worker, after the fork, because
+# TensorFlow's thread pools do not survive fork(). The model loads before a worker takes any request.
+preload_app = False
+timeout = 60  # a worker silent for this long (stuck) is killed and replaced
+graceful_timeout = 30  # on SIGTERM: stop accepting, let in-flight requests finish for up to this long
+control_socket_disable = True  # no shared control socket: several servers may run side by side
+limit_request_line = 4094
+limit_request_fields = 50
+
+accesslog = os.environ.get("ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def on_starting(server):
+    """Fail fast, with the one command that fixes it, before any worker starts."""
+    try:
+        info = locate(default_model_dir())
+    except ModelNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    server.log.info("serving model %r version %s from %s", info.name, info.version, info.path)

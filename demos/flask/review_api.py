@@ -1,0 +1,155 @@
+"""The production prediction API: a Flask application factory, served by gunicorn (gunicorn.conf.py).
+
+What makes it different from the 2019 ten-liner (naive_2019_app.py):
+- the model is loaded once per worker, before the worker takes its first request, and called through
+  its SavedModel signature (no `model.predict` per request);
+- one JSON contract for everything, errors included (RFC 9457 problem details: status, title, detail),
+  described by openapi.json, which the app also serves;
+- every input is checked before it reaches the model; limits are documented and enforced;
+- no stack trace ever reaches a client, and debug mode is off whatever the environment says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, request
+from review_model import ReviewModel
+from werkzeug.exceptions import HTTPException
+
+#: Documented limits (openapi.json states the same numbers; a test keeps them equal).
+MAX_TEXT_CHARS = 5_000
+MAX_BATCH = 64
+MAX_BODY_BYTES = 1_048_576
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+log = logging.getLogger("review_api")
+
+
+class InvalidInput(Exception):
+    """A request that is well-formed JSON but breaks the contract (422), or is not JSON at all (400)."""
+
+    def __init__(self, detail: str, status: int = 422):
+        super().__init__(detail)
+        self.detail, self.status = detail, status
+
+
+def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
+    """An RFC 9457 problem details response: the one shape every error of this API has."""
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    response.headers.update(headers or {})
+    return response
+
+
+def json_body(fields: dict[str, type]) -> dict:
+    """The request's JSON object, which must hold exactly `fields` with the given types."""
+    if not request.is_json:
+        raise InvalidInput("send the body as JSON with the header Content-Type: application/json", 415)
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"the body is not valid JSON ({str(exc)[:120]})", 400) from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"the body must be a JSON object like {{{', '.join(map(repr, fields))}: ...}}")
+    for name, kind in fields.items():
+        if name not in body:
+            raise InvalidInput(f"the field {name!r} is missing")
+        if not isinstance(body[name], kind):
+            raise InvalidInput(f"the field {name!r} must be a {_json_type(kind)}")
+    if unknown := sorted(set(body) - set(fields)):
+        raise InvalidInput(f"unknown field(s) {', '.join(map(repr, unknown))}; expected only {list(fields)}")
+    return body
+
+
+def checked_text(text, where: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{where} must be a string")
+    if not text.strip():
+        raise InvalidInput(f"{where} is empty: send the review's text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInput(f"{where} has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{where} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)") from None
+    return text
+
+
+def _json_type(kind: type) -> str:
+    return {str: "string", list: "list (JSON array)"}[kind]
+
+
+def create_app(model: ReviewModel | None = None, model_dir: Path | None = None) -> Flask:
+    """Build the app around a loaded model (loaded here, once, if not given)."""
+    model = model or ReviewModel(model_dir)
+    app = Flask(__name__)
+    app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.debug = False  # never the interactive debugger, whatever FLASK_DEBUG says
+    info = model.info
+    served = {"name": info.name, "version": info.version}
+    openapi = json.loads(OPENAPI.read_text())
+
+    @app.post("/v1/predict")
+    def predict():
+        text = checked_text(json_body({"text": str})["text"], "the field 'text'")
+        return {**model.predict([text])[0], "model": served}
+
+    @app.post("/v1/predict/batch")
+    def predict_batch():
+        texts = json_body({"texts": list})["texts"]
+        if not 1 <= len(texts) <= MAX_BATCH:
+            raise InvalidInput(f"'texts' holds {len(texts)} reviews; send between 1 and {MAX_BATCH}")
+        texts = [checked_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
+        return {"predictions": model.predict(texts), "model": served}
+
+    @app.get("/v1/metadata")
+    def metadata():
+        return {
+            "model": {**served, "labels": list(info.labels), "test_metrics": info.test_metrics},
+            "signature": model.describe_signature(),
+            "limits": {
+                "max_text_chars": MAX_TEXT_CHARS,
+                "max_batch_size": MAX_BATCH,
+                "max_body_bytes": MAX_BODY_BYTES,
+            },
+        }
+
+    @app.get("/health/live")
+    def live():
+        return {"status": "alive"}
+
+    @app.get("/health/ready")
+    def ready():
+        # This worker only takes requests once create_app returned, i.e. with its model loaded and warm.
+        return {"status": "ready", "model": served}
+
+    @app.get("/openapi.json")
+    def openapi_document():
+        return openapi
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(exc: InvalidInput):
+        titles = {400: "Bad Request", 415: "Unsupported Media Type", 422: "Unprocessable Content"}
+        return problem(exc.status, titles[exc.status], exc.detail)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        details = {413: f"the body is over the limit of {MAX_BODY_BYTES:,} bytes"}
+        return problem(exc.code, exc.name, details.get(exc.code, exc.description), headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "the server failed to answer; the error is in its log")
+
+    @app.after_request
+    def no_sniffing(response: Response):
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app

@@ -1,0 +1,171 @@
+"""Start the Flask chapter's servers as child processes, the way a learner would, and always stop them.
+
+Used by notebook 02, the tests and the benchmark. Each server binds port 0 on 127.0.0.1 (the kernel picks
+a free port; we read it from the server's log), runs in its own process group, is asked to stop with
+SIGTERM (gunicorn then finishes in-flight requests) and is killed if it does not. It also dies with the
+process that started it (Linux parent-death signal), so none outlives a notebook or a test run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from nowwhat.errors import NowWhatError
+from nowwhat.paths import REPO_ROOT, export_dir, model_dir
+
+DEMO_DIR = REPO_ROOT / "demos" / "flask"
+_LISTENING = {
+    "production": re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)"),
+    "naive": re.compile(r"Running on http://127\.0\.0\.1:(\d+)"),
+}
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent process goes away."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Server:
+    """`with Server("production") as s: requests.post(s.url + "/v1/predict", ...)`.
+
+    kind: "production" (gunicorn + review_api, the run command of demos/flask) or "naive" (the 2019 app on
+    Flask's development server). `env` adds environment variables (WEB_CONCURRENCY, MODEL_DIR, ...).
+    """
+
+    def __init__(self, kind: str = "production", env: dict | None = None, startup_timeout: float = 120):
+        if kind not in _LISTENING:
+            raise NowWhatError(f"unknown server kind {kind!r}: choose one of {sorted(_LISTENING)}")
+        self.kind, self.startup_timeout = kind, startup_timeout
+        self.env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": "0",
+            "MODEL_DIR": str(export_dir()),
+            "MODEL": str(model_dir() / "classifier.keras"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self.log_path = Path(tempfile.mkstemp(prefix=f"flask-{kind}-", suffix=".log")[1])
+
+    def command(self) -> list[str]:
+        if self.kind == "production":
+            return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        return [sys.executable, "naive_2019_app.py"]
+
+    def start(self) -> Server:
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=DEMO_DIR,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        atexit.register(self.stop)
+        try:
+            self.url = f"http://127.0.0.1:{self._wait_for_port()}"
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_port(self) -> int:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if match := _LISTENING[self.kind].search(self.log()):
+                return int(match.group(1))
+            self._check_alive()
+            time.sleep(0.1)
+        raise NowWhatError(f"the {self.kind} server did not start listening: see {self.log_path}")
+
+    def _wait_until_ready(self) -> None:
+        """Production: /health/ready answers 200. Naive (no health endpoint): a prediction answers 200."""
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                if self.kind == "production":
+                    urllib.request.urlopen(self.url + "/health/ready", timeout=5).close()
+                else:
+                    probe = urllib.request.Request(
+                        self.url + "/predict",
+                        data=b'{"text": "ready?"}',
+                        headers={"Content-Type": "application/json"},
+                    )
+                    urllib.request.urlopen(probe, timeout=30).close()
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise NowWhatError(f"the {self.kind} server never became ready: see {self.log_path}")
+
+    def _check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise NowWhatError(
+                f"the {self.kind} server exited with code {self.process.returncode}: "
+                f"{self.log().strip().splitlines()[-1] if self.log().strip() else 'no output'}"
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def pids(self) -> list[int]:
+        """The server's processes: gunicorn's master and its workers, or the one naive process."""
+        import psutil
+
+        try:
+            parent = psutil.Process(self.process.pid)
+            return [parent.pid] + [child.pid for child in parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def worker_pids(self) -> list[int]:
+        return self.pids()[1:] if self.kind == "production" else self.pids()
+
+    def memory_mib(self) -> dict[int, float]:
+        """Resident memory of each server process, in MiB."""
+        import psutil
+
+        memory = {}
+        for pid in self.pids():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                memory[pid] = round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+        return memory
+
+    def stop(self, timeout: float = 35) -> int | None:
+        """SIGTERM (graceful); SIGKILL to the whole process group if that takes too long. The exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the whole group: master and workers
+                self.process.wait()
+        atexit.unregister(self.stop)
+        return self.process.returncode
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
