@@ -32,6 +32,7 @@ KINDS = {
     "docker": "TensorFlow Serving in Docker (image tensorflow/serving)",
     "binary": "TensorFlow Serving (tensorflow_model_server binary)",
     "dev": "the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)",
+    "given": "the server at $TFSERVING_URL / $TFSERVING_GRPC (started elsewhere)",
 }
 
 
@@ -154,8 +155,8 @@ class Server:
     why: str
     rest_url: str
     grpc_target: str
-    process: subprocess.Popen
-    log_path: Path
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
 
     @property
     def description(self) -> str:
@@ -185,7 +186,7 @@ class Server:
         raise RuntimeError(f"the server was not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -230,6 +231,17 @@ def serve(
     finally:
         server.stop()
         atexit.unregister(server.stop)
+
+
+@contextlib.contextmanager
+def connect(models: Path | None = None):
+    """The server tests talk to: the one at $TFSERVING_URL (gRPC at $TFSERVING_GRPC) when set, else the
+    binary at $TFSERVING_BIN when set, else the development server; started ones are stopped after."""
+    if url := os.environ.get("TFSERVING_URL"):
+        yield Server("given", "TFSERVING_URL is set", url.rstrip("/"), os.environ.get("TFSERVING_GRPC", ""))
+        return
+    with serve("binary" if os.environ.get("TFSERVING_BIN") else "dev", models, 0, 0) as server:
+        yield server
 
 
 def main(argv: list[str] | None = None) -> int:
