@@ -1,0 +1,266 @@
+"""Build the talk: slides/deck.md + measured figures → <build>/slides/deck.html and deck.pdf (`make slides`).
+
+The deck's source holds no numbers of its own. Each `<!-- figure: NAME -->` line is replaced by a table
+made from a result file under the build folder (a benchmark JSON, the model manifest, the memory report),
+with a caption saying where and when it was measured. A missing result becomes a note naming the command
+that produces it, never a made-up figure. Marp (npm, pinned in slides/package-lock.json) turns the filled
+Markdown into HTML, and into PDF through Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nowwhat.artifacts import staged, write_manifest
+from nowwhat.errors import NowWhatError
+from nowwhat.paths import REPO_ROOT, build_dir
+
+SLIDES = REPO_ROOT / "slides"
+DECK = SLIDES / "deck.md"
+IMAGES = REPO_ROOT / "images"
+MARP = SLIDES / "node_modules" / ".bin" / "marp"
+CHROMIUM = os.environ.get("NOWWHAT_CHROMIUM", "/usr/bin/chromium")
+MARKER = re.compile(r"^<!-- figure: (?P<name>[a-z0-9-]+) -->$", re.MULTILINE)
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\((?P<path>[^)\s]+)\)")
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table; a `|` inside a cell is escaped so it cannot split the row."""
+
+    def line(cells) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def model_card(result: dict) -> str:
+    test = result["metrics"]["test"]
+    return table(
+        ["test reviews", "accuracy", "macro-F1", "parameters", "training time"],
+        [
+            [
+                test["n"],
+                f"{test['accuracy']:.3f}",
+                f"{test['macro_f1']:.3f}",
+                f"{result['parameters']:,}",
+                f"{result['train_seconds']:.0f} s ({result['epochs_run']} epochs)",
+            ]
+        ],
+    )
+
+
+def tfjs_table(result: dict) -> str:
+    rows = [
+        [
+            run["backend"],
+            run["weights"],
+            _mb(run["model_bytes_downloaded"]),
+            f"{run['ready_ms_median']:.0f} ms",
+            f"{run['predictions_per_s_median']:.0f}",
+            f"{run['test_accuracy']:.3f}",
+            f"{run['vs_keras']['max_abs_diff']:.1e}",
+        ]
+        for run in result["runs"]
+    ]
+    header = [
+        "backend",
+        "weights",
+        "download",
+        "page ready",
+        "predictions/s",
+        "accuracy",
+        "max |Δp| vs Keras",
+    ]
+    return (
+        table(header, rows)
+        + f"\n\n{result['environment']['browser']}; {result['settings']['test_reviews']} test reviews"
+    )
+
+
+def memory_table(result: dict) -> str:
+    rows = [
+        [
+            n["notebook"],
+            f"{n['peak_rss_mb']:.0f} MB",
+            f"{n['peak_pss_mb']:.0f} MB",
+            f"{n['seconds']:.0f} s",
+            "yes" if n["peak_rss_mb"] <= result["budget_mb"] else "**no**",
+        ]
+        for n in result["notebooks"]
+    ]
+    header = ["notebook", "peak RSS", "peak PSS", "run time", f"under {result['budget_mb']} MB?"]
+    return table(header, rows)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def records_table(result, max_columns: int = 7) -> str:
+    """Any result holding a list of flat records (the first such list found), as a table of their fields.
+
+    The fallback for a chapter whose result format has no dedicated table yet: still the measured values,
+    only less selective about which to show.
+    """
+    records = (
+        result
+        if isinstance(result, list)
+        else next(
+            (v for v in result.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)),
+            None,
+        )
+    )
+    if not records:
+        raise KeyError("no list of records")
+    columns = [
+        k for k, v in records[0].items() if isinstance(v, str | int | float) and not isinstance(v, bool)
+    ]
+    columns = [c for c in columns if all(c in r for r in records)][:max_columns]
+    return table(columns, [[_cell(r[c]) for c in columns] for r in records])
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A table in the deck and the result file it is made from (a path under the build folder)."""
+
+    source: str
+    produced_by: str
+    render: Callable[[dict], str]
+
+
+FIGURES = {
+    "model": Figure("model/manifest.json", "make workshop", model_card),
+    "flask": Figure("flask/benchmark.json", "make bench", records_table),
+    "tf-serving": Figure("tf-serving/benchmark.json", "make bench", records_table),
+    "tfjs": Figure("tfjs/benchmark.json", "make bench", tfjs_table),
+    "tflite": Figure("tflite/benchmark.json", "make bench", records_table),
+    "compare": Figure("compare/benchmark.json", "make bench", records_table),
+    "memory": Figure("memory/memory.json", "make memory", memory_table),
+}
+
+
+def measured_on(path: Path, result: dict, source: str) -> str:
+    """When and where a result was measured, from the file itself (its date, else its modification time)."""
+    env = result.get("environment", {})
+    when = result.get("created") or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat()
+    where = f", {env['cpus']} CPUs ({env['machine']})" if {"cpus", "machine"} <= env.keys() else ""
+    return f"measured {when[:10]}{where} · from `build/{source}`"
+
+
+def render_figure(name: str, build: Path) -> tuple[str, bool]:
+    """(Markdown, measured?) for one figure; a missing result gives the command that produces it."""
+    if name not in FIGURES:
+        raise NowWhatError(f"slides/deck.md asks for an unknown figure {name!r}: known are {sorted(FIGURES)}")
+    figure = FIGURES[name]
+    path = build / figure.source
+    if not path.exists():
+        return (
+            f"> **Not measured on this machine yet.** Run `{figure.produced_by}` (it writes "
+            f"`build/{figure.source}`), then `make slides`.",
+            False,
+        )
+    try:
+        result = json.loads(path.read_text())
+        body = figure.render(result)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NowWhatError(
+            f"build/{figure.source} does not hold what the {name!r} figure reads "
+            f"({type(exc).__name__}: {exc}): run `{figure.produced_by}` again"
+        ) from exc
+    return f"{body}\n\n*{measured_on(path, result, figure.source)}*", True
+
+
+def fill(markdown: str, build: Path) -> tuple[str, dict[str, bool]]:
+    """The deck with every figure marker replaced; and which figures were measured."""
+    measured = {}
+
+    def replace(match: re.Match) -> str:
+        text, measured[match["name"]] = render_figure(match["name"], build)
+        return text
+
+    return MARKER.sub(replace, markdown), measured
+
+
+def images(markdown: str) -> list[str]:
+    """Every image path the Markdown links to, as written."""
+    return IMAGE_LINK.findall(markdown)
+
+
+def marp(source: Path, output: Path, *extra: str) -> None:
+    if not MARP.exists():
+        raise NowWhatError(f"Marp is not installed in {SLIDES}: run `make setup-slides`")
+    command = [str(MARP), "--no-stdin", "--allow-local-files", *extra, str(source), "-o", str(output)]
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+    if result.returncode != 0 or not output.exists():
+        raise NowWhatError(
+            f"Marp could not build {output.name}: {(result.stderr or result.stdout).strip()[-800:]}"
+        )
+
+
+def build(out: Path | None = None, pdf: bool = True) -> dict:
+    """Fill the deck from <build>, copy its images, render HTML (and PDF); return the manifest."""
+    out = Path(out or build_dir() / "slides")
+    if pdf and not Path(CHROMIUM).exists():
+        raise NowWhatError(
+            f"Chromium is not installed at {CHROMIUM}: run `make setup-slides` (or pass --no-pdf)"
+        )
+    markdown, measured = fill(DECK.read_text(), build_dir())
+    markdown = markdown.replace("](../images/", "](images/")
+    with staged(out) as tmp:
+        (tmp / "images").mkdir()
+        for link in images(markdown):
+            source = IMAGES / Path(link).relative_to("images")
+            if not source.exists():
+                raise NowWhatError(f"slides/deck.md links to {link}, which does not exist: run `make images`")
+            shutil.copy2(source, tmp / link)
+        (tmp / "deck.md").write_text(markdown)
+        marp(tmp / "deck.md", tmp / "deck.html")
+        if pdf:
+            marp(tmp / "deck.md", tmp / "deck.pdf", "--pdf", "--pdf-notes")
+        manifest = write_manifest(
+            tmp,
+            "slides",
+            slides=(tmp / "deck.html").read_text().count("<section"),
+            figures={name: "measured" if ok else "not measured" for name, ok in measured.items()},
+            outputs=sorted(p.name for p in tmp.glob("deck.*")),
+        )
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="python -m nowwhat.slides", description=__doc__.splitlines()[0])
+    top.add_argument("--out", type=Path, help="output folder (default: <build>/slides)")
+    top.add_argument("--no-pdf", action="store_true", help="HTML only (no Chromium needed)")
+    args = top.parse_args(argv)
+    try:
+        manifest = build(args.out, pdf=not args.no_pdf)
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or build_dir() / "slides"
+    missing = [name for name, state in manifest["figures"].items() if state != "measured"]
+    print(f"built {', '.join(manifest['outputs'])} in {out} ({manifest['slides']} slides)")
+    if missing:
+        print(f"not measured yet (the deck says which command to run): {', '.join(missing)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

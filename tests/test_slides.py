@@ -1,0 +1,205 @@
+"""slides/: the deck builds with Marp, links only images that exist, and takes its figures from result files.
+
+The build test fills the deck from a private build folder holding made-up results with distinctive
+numbers, so it can check that exactly those numbers reach the rendered slides.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+
+import pytest
+
+from nowwhat import slides
+from nowwhat.errors import NowWhatError
+
+TFJS_RESULT = {
+    "environment": {"browser": "Chromium test", "cpus": 2, "machine": "x86_64"},
+    "settings": {"test_reviews": 1000},
+    "runs": [
+        {
+            "backend": "cpu",
+            "weights": "float32",
+            "model_bytes_downloaded": 1_287_973,
+            "ready_ms_median": 317.0,
+            "predictions_per_s_median": 4321.0,
+            "test_accuracy": 0.812,
+            "vs_keras": {"max_abs_diff": 1.2e-7},
+        },
+    ],
+}
+MODEL_RESULT = {
+    "created": "2026-01-02T03:04:05+00:00",
+    "parameters": 320034,
+    "train_seconds": 6.0,
+    "epochs_run": 7,
+    "metrics": {"test": {"n": 1000, "accuracy": 0.8123, "macro_f1": 0.7745}},
+}
+
+
+def _write(build, source: str, payload) -> None:
+    path = build / source
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload))
+
+
+def test_the_deck_links_only_images_that_exist_and_uses_every_diagram():
+    links = slides.images(slides.DECK.read_text())
+    assert links, "the deck shows no diagram"
+    for link in links:
+        assert (slides.SLIDES / link).resolve().is_file(), link
+    used = {link.rsplit("/", 1)[-1] for link in links}
+    assert used >= {
+        "lifecycle.svg",
+        "decision-tree.svg",
+        "serving-alone.svg",
+        "serving-docker.svg",
+        "serving-kubernetes.svg",
+    }
+
+
+def test_every_figure_in_the_deck_has_a_source_and_every_source_is_shown():
+    asked = slides.MARKER.findall(slides.DECK.read_text())
+    assert sorted(asked) == sorted(slides.FIGURES)
+
+
+def test_every_slide_has_speaker_notes():
+    body = slides.DECK.read_text().split("\n---\n", 1)[1]  # after the front matter
+    for number, slide in enumerate(body.split("\n---\n"), 1):
+        notes = [c for c in slide.split("<!--")[1:] if not c.lstrip().startswith(("_", "figure:"))]
+        title = next((line for line in slide.splitlines() if line.startswith("#")), "")
+        assert notes or title.startswith("# "), f"slide {number} {title!r} has no speaker notes"
+
+
+def test_a_missing_result_names_the_command_instead_of_a_number(tmp_path):
+    filled, measured = slides.fill("<!-- figure: tfjs -->\n\n<!-- figure: model -->", tmp_path)
+    assert measured == {"tfjs": False, "model": False}
+    assert "Run `make bench` (it writes `build/tfjs/benchmark.json`)" in filled
+    assert "Run `make workshop` (it writes `build/model/manifest.json`)" in filled
+    assert "|" not in filled
+
+
+def test_figures_are_the_numbers_in_the_result_files(tmp_path):
+    _write(tmp_path, "tfjs/benchmark.json", TFJS_RESULT)
+    _write(tmp_path, "model/manifest.json", MODEL_RESULT)
+    filled, measured = slides.fill("<!-- figure: tfjs -->\n<!-- figure: model -->", tmp_path)
+    assert measured == {"tfjs": True, "model": True}
+    assert "| cpu | float32 | 1.29 MB | 317 ms | 4321 | 0.812 | 1.2e-07 |" in filled
+    assert "| 1000 | 0.812 | 0.774 | 320,034 | 6 s (7 epochs) |" in filled
+    assert "max \\|Δp\\| vs Keras" in filled  # the pipe in the header cannot split the table
+    assert "measured 2026-01-02 · from `build/model/manifest.json`" in filled
+    assert "2 CPUs (x86_64) · from `build/tfjs/benchmark.json`" in filled
+
+
+def test_a_result_in_another_format_is_a_one_line_error(tmp_path):
+    _write(tmp_path, "tfjs/benchmark.json", {"something": "else"})
+    with pytest.raises(
+        NowWhatError, match=r"build/tfjs/benchmark.json does not hold .* run `make bench` again"
+    ):
+        slides.fill("<!-- figure: tfjs -->", tmp_path)
+    (tmp_path / "tfjs" / "benchmark.json").write_text("{not json")
+    with pytest.raises(NowWhatError, match="does not hold what the 'tfjs' figure reads"):
+        slides.fill("<!-- figure: tfjs -->", tmp_path)
+
+
+def test_an_unknown_figure_is_a_one_line_error(tmp_path):
+    with pytest.raises(NowWhatError, match="unknown figure 'speed'"):
+        slides.fill("<!-- figure: speed -->", tmp_path)
+
+
+def test_the_fallback_table_shows_the_flat_fields_of_the_first_list_of_records():
+    result = {
+        "machine": "x",
+        "runs": [
+            {"runtime": "a", "p50_ms": 1.23456, "ok": True, "nested": {}},
+            {"runtime": "b|c", "p50_ms": 20, "ok": False, "nested": {}},
+        ],
+    }
+    assert slides.records_table(result) == "| runtime | p50_ms |\n|---|---|\n| a | 1.23 |\n| b\\|c | 20 |"
+    with pytest.raises(KeyError):
+        slides.records_table({"runs": []})
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory):
+    """The deck built once (HTML and PDF) from a private build folder with made-up results."""
+    build = tmp_path_factory.mktemp("build")
+    _write(build, "tfjs/benchmark.json", TFJS_RESULT)
+    _write(build, "model/manifest.json", MODEL_RESULT)
+    out = tmp_path_factory.mktemp("slides") / "deck"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NOWWHAT_BUILD", str(build))
+        manifest = slides.build(out, pdf=True)
+    return out, manifest
+
+
+def test_the_deck_builds_to_html_and_pdf_with_its_images(deck):
+    out, manifest = deck
+    assert manifest["outputs"] == ["deck.html", "deck.md", "deck.pdf"]
+    assert (out / "deck.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (out / "deck.pdf").stat().st_size > 50_000
+    built = (out / "deck.md").read_text()
+    assert "<!-- figure:" not in built and "../images/" not in built
+    for link in slides.images(built):
+        assert (out / link).is_file(), link
+    assert manifest["figures"]["tfjs"] == "measured"
+    assert manifest["figures"]["compare"] == "not measured"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def served(deck):
+    """The built deck over HTTP on 127.0.0.1 (a free port), as a browser would get it from a web server."""
+    out, _ = deck
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/deck.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_rendered_deck_in_headless_chromium(deck, served, tmp_path):
+    from nowwhat.tfjs_browser import Traffic, chromium
+
+    _, manifest = deck
+    traffic = Traffic()
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        context.on("request", lambda request: traffic.requests.append(request.url))
+        page = context.new_page()
+        page.on("pageerror", lambda error: traffic.console_errors.append(str(error)))
+        page.goto(served)
+        sections = page.locator("section")
+        assert sections.count() == manifest["slides"] >= 20
+        titles = page.eval_on_selector_all(
+            "section", "all => all.map(s => s.querySelector('h1, h2').textContent)"
+        )
+        tree = titles.index("Four questions choose the runtime")
+        page.goto(f"{served}#{tree + 1}")  # Marp's slide numbers start at 1
+        diagram = sections.nth(tree).locator("img")
+        diagram.wait_for(timeout=10_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=diagram.element_handle())
+        box = diagram.bounding_box()
+        assert box["width"] > 600 and box["height"] > 300, box  # the diagram fills the slide
+        page.screenshot(path=str(tmp_path / "decision-tree-slide.png"))
+        tfjs = titles.index("TensorFlow.js: measured in headless Chromium")
+        page.goto(f"{served}#{tfjs + 1}")
+        figure = sections.nth(tfjs).locator("table")
+        figure.wait_for(timeout=10_000)
+        assert "4321" in figure.inner_text()  # the result file's number, rendered as a table
+        flask = titles.index("Flask: naive vs production")
+        page.goto(f"{served}#{flask + 1}")
+        assert "Not measured on this machine yet" in sections.nth(flask).inner_text()
+        context.close()
+    assert (tmp_path / "decision-tree-slide.png").stat().st_size > 20_000
+    assert traffic.console_errors == []
+    assert traffic.off_machine == [], "the deck must not load anything from outside"
