@@ -1,0 +1,159 @@
+"""Peak memory of every notebook: `python -m nowwhat.memory` (`make memory`) → <build>/memory/memory.json.
+
+Binder gives a session about 2 GB, shared by the Jupyter server and the kernel, so each notebook must
+stay well under that (the budget here: 1.5 GB). The notebooks run in order, as a learner runs them,
+in a fresh build folder (notebook 01 trains its own model there), while a thread samples the memory of
+the kernel's whole process tree — the kernel and every server, browser or converter it starts — every
+0.1 s. RSS counts pages shared between processes once per process (an upper bound); PSS splits them
+(closer to what the container is charged). A peak shorter than the interval can be missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from nowwhat.artifacts import staged, write_json
+from nowwhat.errors import NowWhatError
+from nowwhat.notebooks import notebooks, run
+from nowwhat.paths import build_dir
+
+BUDGET_MB = 1536
+MB = 1024 * 1024
+
+
+class TreeSampler:
+    """Samples the summed RSS and PSS of every descendant of this process until stopped; keeps the peaks."""
+
+    def __init__(self, interval: float = 0.1):
+        import psutil
+
+        self._psutil = psutil
+        self._me = psutil.Process()
+        self.interval = interval
+        self.peak_rss = self.peak_pss = self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> tuple[int, int, int]:
+        """(RSS bytes, PSS bytes, processes) of the descendants now; vanished processes are skipped."""
+        rss = pss = count = 0
+        for child in self._me.children(recursive=True):
+            with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
+                info = child.memory_full_info()
+                rss, pss, count = rss + info.rss, pss + info.pss, count + 1
+        return rss, pss, count
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss, pss, count = self.sample()
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.peak_processes = max(self.peak_processes, count)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(notebook: Path, out_dir: Path, parameters: dict | None = None, interval: float = 0.1) -> dict:
+    """Run one notebook while sampling its process tree → its peak memory, run time and outcome."""
+    start = time.perf_counter()
+    status = "ok"
+    with TreeSampler(interval) as sampler:
+        try:
+            run(notebook, out_dir, parameters)
+        except (NowWhatError, RuntimeError) as exc:  # a failing cell; a kernel that died (nbclient)
+            status = f"failed: {exc}"
+    return {
+        "notebook": notebook.name,
+        "peak_rss_mb": round(sampler.peak_rss / MB, 1),
+        "peak_pss_mb": round(sampler.peak_pss / MB, 1),
+        "peak_processes": sampler.peak_processes,
+        "seconds": round(time.perf_counter() - start, 1),
+        "status": status,
+    }
+
+
+@contextlib.contextmanager
+def fresh_build():
+    """A temporary build folder for the kernels (as on a fresh Binder); the old setting is restored after."""
+    before = os.environ.get("NOWWHAT_BUILD")
+    with tempfile.TemporaryDirectory(prefix="nowwhat-memory-") as tmp:
+        os.environ["NOWWHAT_BUILD"] = str(Path(tmp) / "build")
+        try:
+            yield Path(tmp)
+        finally:
+            if before is None:
+                os.environ.pop("NOWWHAT_BUILD", None)
+            else:
+                os.environ["NOWWHAT_BUILD"] = before
+
+
+def report(results: list[dict], quick: bool, interval: float) -> dict:
+    import psutil
+
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "environment": {
+            "cpus": os.cpu_count(),
+            "machine": platform.machine(),
+            "memory_mb": round(psutil.virtual_memory().total / MB),
+            "python": platform.python_version(),
+        },
+        "budget_mb": BUDGET_MB,
+        "interval_s": interval,
+        "parameters": {"quick": quick},
+        "notebooks": results,
+    }
+
+
+def _line(r: dict) -> str:
+    peaks = f"peak RSS {r['peak_rss_mb']:.0f} MB, PSS {r['peak_pss_mb']:.0f} MB"
+    return f"{peaks}, {r['seconds']:.0f} s: {r['status']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="python -m nowwhat.memory", description=__doc__.splitlines()[0])
+    top.add_argument("names", nargs="*", help="parts of notebook names (default: every notebook)")
+    top.add_argument("--quick", action="store_true", help="run the notebooks with quick=True")
+    top.add_argument("--interval", type=float, default=0.1, help="seconds between samples (default 0.1)")
+    args = top.parse_args(argv)
+    chosen = [nb for nb in notebooks() if not args.names or any(n in nb.name for n in args.names)]
+    if not chosen:
+        print(f"error: no notebook matches {args.names}: see notebooks/", file=sys.stderr)
+        return 2
+    out = build_dir() / "memory"  # resolved before fresh_build() points NOWWHAT_BUILD elsewhere
+    results = []
+    with fresh_build() as tmp:
+        for notebook in chosen:
+            print(f"{notebook.name} …", end=" ", flush=True)
+            results.append(measure(notebook, tmp / "executed", {"quick": args.quick}, args.interval))
+            print(_line(results[-1]), flush=True)
+    with staged(out) as folder:
+        write_json(folder / "memory.json", report(results, args.quick, args.interval))
+    over = [r["notebook"] for r in results if r["peak_rss_mb"] > BUDGET_MB]
+    failed = [r["notebook"] for r in results if r["status"] != "ok"]
+    print(f"wrote {out / 'memory.json'}")
+    if over or failed:
+        print(
+            f"over the {BUDGET_MB} MB budget: {over or 'none'}; failed: {failed or 'none'}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The Binder memory tool: it runs notebooks and sees what their kernel and its children hold."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from nowwhat import memory
+
+HOLD = "import time\nimport numpy as np\nblock = np.ones({mb} * 2**20 // 8)\ntime.sleep(1.0)"
+CHILD = (
+    "import subprocess, sys\n"
+    "subprocess.run([sys.executable, '-c', 'import time; b = bytearray({mb} * 2**20); time.sleep(1.0)'], "
+    "check=True)"
+)
+
+
+def _notebook(folder, name: str, *cells: str):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("quick = False")])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.cells += [nbformat.v4.new_code_cell(cell) for cell in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.timeout(120)
+def test_the_peak_includes_the_kernel_and_the_processes_it_starts(tmp_path):
+    idle = memory.measure(_notebook(tmp_path, "idle", "x = 1"), tmp_path / "out")
+    held = memory.measure(_notebook(tmp_path, "held", HOLD.format(mb=400)), tmp_path / "out")
+    child = memory.measure(_notebook(tmp_path, "child", CHILD.format(mb=300)), tmp_path / "out")
+    assert [r["status"] for r in (idle, held, child)] == ["ok"] * 3
+    assert 20 < idle["peak_rss_mb"] < 400, idle
+    assert held["peak_rss_mb"] - idle["peak_rss_mb"] > 350, (idle, held)
+    assert held["peak_pss_mb"] > 350 and held["peak_pss_mb"] <= held["peak_rss_mb"]
+    assert child["peak_rss_mb"] - idle["peak_rss_mb"] > 250 and child["peak_processes"] >= 2, (idle, child)
+
+
+def test_a_failing_notebook_is_reported_not_raised(tmp_path):
+    result = memory.measure(_notebook(tmp_path, "broken", "raise ValueError('nope')"), tmp_path / "out")
+    assert result["status"].startswith("failed: broken.ipynb failed in cell") and "nope" in result["status"]
+
+
+def test_the_report_and_the_exit_code(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path / "build"))
+    small = _notebook(tmp_path, "00_small", "x = 1")
+    big = _notebook(tmp_path, "01_big", HOLD.format(mb=300))
+    monkeypatch.setattr(memory, "notebooks", lambda: [small, big])
+    monkeypatch.setattr(memory, "BUDGET_MB", 250)
+    assert memory.main(["--interval", "0.05"]) == 1  # 01_big is over this (lowered) budget
+    assert "over the 250 MB budget: ['01_big.ipynb']" in capsys.readouterr().err
+    report = json.loads((tmp_path / "build" / "memory" / "memory.json").read_text())
+    assert [n["notebook"] for n in report["notebooks"]] == ["00_small.ipynb", "01_big.ipynb"]
+    assert report["budget_mb"] == 250 and report["interval_s"] == 0.05
+    assert report["environment"]["cpus"] >= 1
+    assert memory.main(["no-such-notebook"]) == 2
+
+
+def test_notebooks_run_in_a_fresh_build_folder_and_the_setting_comes_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path / "mine"))
+    with memory.fresh_build() as tmp:
+        assert memory.os.environ["NOWWHAT_BUILD"] == str(tmp / "build")
+    assert memory.os.environ["NOWWHAT_BUILD"] == str(tmp_path / "mine")
+    assert not tmp.exists()
