@@ -118,7 +118,7 @@ class Manager:
             labels = {}
             for model_config in config.model_config_list.config:
                 known = self.labels.get(model_config.name, {})
-                for label, version in model_config.version_labels.items():
+                for label, version in sorted(model_config.version_labels.items()):
                     moved = label in known and known[label] != version
                     allowed = self._allow_unavailable_labels and not moved
                     state = self.models.get(model_config.name, Model(model_config)).states.get(version)

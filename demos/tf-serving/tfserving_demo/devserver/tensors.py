@@ -48,7 +48,10 @@ def _leaf(value, dtype: tf.DType):
     """One JSON scalar as a value of `dtype`, or TF Serving's type error."""
     if dtype == tf.string:
         if isinstance(value, str):
-            return value.encode()
+            try:
+                return value.encode()
+            except UnicodeEncodeError:  # a lone UTF-16 surrogate escaped as \ud800 in the JSON
+                raise invalid("JSON Parse error: The surrogate pair in string is invalid.") from None
         if isinstance(value, dict):
             if not _is_b64(value):
                 raise invalid(f"JSON Value: {_show(value)} not formatted correctly for base64 data")
@@ -249,7 +252,7 @@ def array_from_proto(proto, spec: tf.TensorSpec, alias: str, position: int) -> n
         raise invalid(f"Expects arg[{position}] to be {dtype_name(spec.dtype)} but {given} is provided")
     try:
         return tf.make_ndarray(proto)
-    except (TypeError, ValueError):
+    except Exception:  # whatever a malformed proto makes TensorFlow raise, it is the client's input
         raise invalid(f"tensor parsing error: {alias}") from None
 
 
