@@ -1,0 +1,212 @@
+"""Convert the core model to LiteRT (TensorFlow Lite) at four quantization levels, as one edge bundle.
+
+Only the integer-id core converts to builtin ops (the text preprocessing needs the Flex delegate, which
+the pip runtimes lack: see `nowwhat.tflite_flex`), so the bundle ships the tokenizer next to the models.
+`python -m nowwhat.tflite convert` writes <build>/tflite/model:
+
+    float32.tflite   the weights as trained
+    float16.tflite   weights stored as float16, turned back into float32 when the model loads
+    dynamic.tflite   dynamic-range: tensors of ≥ 1,024 elements (here: the embedding) stored as int8
+    int8.tflite      full integer: weights and activations int8, calibrated on training reviews;
+                     token ids in (int32, already integers), int8 probabilities out
+    tokenizer.json, tokenizer.py, test_vectors.json   copied from the export, unchanged
+    labels.json, manifest.json                        sizes, SHA-256 (the client checks it), tolerances
+
+`demos/tflite/classify.py` is the edge client that runs it with nothing but ai-edge-litert and numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
+from nowwhat.errors import NowWhatError
+from nowwhat.export import load_export
+from nowwhat.paths import build_dir, core_dir, export_dir, tokenizer_dir
+
+KIND = "tflite bundle"
+REBUILD = "python -m nowwhat.tflite convert"
+LEVELS = ("float32", "float16", "dynamic", "int8")
+
+#: Largest |Δp| against Keras, per level (what the tests enforce). float32: the same arithmetic in another
+#: order (measured ≈ 6e-7). float16: weights rounded to 11 significant bits, ≤ 4.9e-4 relative per weight
+#: (measured ≈ 1e-4). dynamic: the embedding rounded to 255 steps (measured ≈ 3e-3 on reviews, 1.6e-2 on
+#: one-word texts). int8: embedding, token count, mean and output each rounded to 8 bits, probabilities in
+#: steps of 1/256 (measured ≈ 2e-2) — for reviews of INT8_MIN_WORDS words or more only: the token count
+#: (1 … 600) is stored in steps of 600/255 ≈ 2.35, so a two-word review's mean is off by up to 28 % and a
+#: one-word review's count rounds to 0, which the int8 DIV kernel refuses to divide by.
+TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 3e-2, "int8": 5e-2}
+INT8_MIN_WORDS = 10
+
+#: Calibration reviews for full-integer quantization: the first N of the (shuffled) training split.
+REPRESENTATIVE_REVIEWS = 500
+
+BUNDLE_FILES = ("tokenizer.json", "tokenizer.py", "test_vectors.json")
+
+
+def tflite_dir() -> Path:
+    """This chapter's build folder: the bundle, the Flex experiment and the benchmark figures."""
+    return build_dir() / "tflite"
+
+
+def bundle_dir() -> Path:
+    return tflite_dir() / "model"
+
+
+def representative_ids(n: int = REPRESENTATIVE_REVIEWS):
+    """Token ids of n TRAINING reviews (never test), encoded by the exported tokenizer the client uses."""
+    import numpy as np
+
+    from nowwhat.data import load_splits
+    from nowwhat.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer.from_spec(tokenizer_dir() / "tokenizer.json")
+    return np.array([tokenizer.encode(text) for text in load_splits().texts("train")[:n]], np.int32)
+
+
+def converter(level: str, saved_model: Path, calibration=None):
+    """A `tf.lite.TFLiteConverter` for the core SavedModel, set up for one quantization level."""
+    import tensorflow as tf
+
+    if level not in LEVELS:
+        raise NowWhatError(f"unknown quantization level {level!r}: choose one of {', '.join(LEVELS)}")
+    conv = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    if level == "float32":
+        return conv
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]  # alone, this is dynamic-range quantization
+    if level == "float16":
+        conv.target_spec.supported_types = [tf.float16]
+    elif level == "int8":
+        if calibration is None:
+            raise NowWhatError("full-integer quantization needs calibration ids (representative_ids())")
+        conv.representative_dataset = lambda: ([row[None]] for row in calibration)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # fail rather than fall back
+        conv.inference_output_type = tf.int8
+    return conv
+
+
+def convert_level(level: str, saved_model: Path, out: Path, calibration=None) -> int:
+    """Write one .tflite file; returns its size in bytes."""
+    from tensorflow.lite.python.convert_phase import ConverterError  # not exported under tf.lite
+
+    try:
+        flatbuffer = converter(level, saved_model, calibration).convert()
+    except (OSError, ValueError, RuntimeError, ConverterError) as exc:
+        raise NowWhatError(
+            f"converting {saved_model} to {level} failed ({_first_line(exc)}): export it again with "
+            "`python -m nowwhat export`"
+        ) from exc
+    out.write_bytes(flatbuffer)
+    return len(flatbuffer)
+
+
+def convert(out: Path | None = None) -> dict:
+    """Every level plus the tokenizer files, atomically, into the bundle. Returns the manifest."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    out = Path(out or bundle_dir())
+    exported = load_export()
+    saved_model = core_dir() / "saved_model"
+    calibration = representative_ids()
+    with staged(out) as tmp:
+        sizes = {
+            level: convert_level(level, saved_model, tmp / f"{level}.tflite", calibration) for level in LEVELS
+        }
+        digests = {
+            level: hashlib.sha256((tmp / f"{level}.tflite").read_bytes()).hexdigest() for level in LEVELS
+        }
+        for name in BUNDLE_FILES:
+            shutil.copy(tokenizer_dir() / name, tmp / name)
+        write_json(tmp / "labels.json", exported["labels"])
+        manifest = write_manifest(
+            tmp,
+            KIND,
+            converter=f"tf.lite.TFLiteConverter (TensorFlow {tf.__version__})",
+            labels=exported["labels"],
+            data_fingerprint=exported["data_fingerprint"],
+            export_created=exported["created"],
+            source=str(saved_model),
+            bytes=sizes,
+            sha256=digests,
+            tolerances=TOLERANCES,
+            calibration={"split": "train", "reviews": len(calibration)},
+        )
+    return manifest
+
+
+def ensure_converted() -> dict:
+    """The bundle's manifest, converting first when it is missing or older than the export."""
+    try:
+        manifest = read_manifest(bundle_dir(), KIND, REBUILD)
+        if manifest["export_created"] == load_export()["created"]:
+            return manifest
+        print(f"the LiteRT bundle in {bundle_dir()} predates the export in {export_dir()}: converting again")
+    except NowWhatError:
+        print(f"no LiteRT bundle in {bundle_dir()}: converting the exported core model (about 5 s)")
+    return convert()
+
+
+def inspect(path: Path) -> dict:
+    """What a .tflite file holds: operators, input, output, and each stored weight matrix with its dtype."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not Path(path).is_file():
+        raise NowWhatError(f"no LiteRT model at {path}: run `{REBUILD}`")
+    interpreter = Interpreter(model_path=str(path))
+    ops = interpreter._get_ops_details()  # the only way the Python API lists operators
+    computed = {i for op in ops for i in op["outputs"]} | {
+        d["index"] for d in interpreter.get_input_details()
+    }
+    weights = [
+        {"tensor": t["name"], "shape": t["shape"].tolist(), "dtype": t["dtype"].__name__}
+        for t in interpreter.get_tensor_details()
+        if t["index"] not in computed and t["shape"].size == 2  # stored in the file, a matrix
+    ]
+    return {
+        "operators": sorted({op["op_name"] for op in ops}),
+        "input": _describe(interpreter.get_input_details()[0]),
+        "output": _describe(interpreter.get_output_details()[0]),
+        "weights": weights,
+    }
+
+
+def _describe(detail: dict) -> str:
+    scale, zero_point = detail["quantization"]
+    text = f"{detail['dtype'].__name__} {detail['shape_signature'].tolist()}"
+    return text + (f" (scale {scale:.6g}, zero point {zero_point})" if scale else "")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="python -m nowwhat.tflite", description="LiteRT conversion")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("convert", help="convert the exported core model at every quantization level")
+    sub.add_parser("inspect", help="operators, input, output and stored weights of each level")
+    args = top.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if args.command == "convert":
+            manifest = convert()
+            sizes = ", ".join(f"{level} {n / 1e3:.0f} kB" for level, n in manifest["bytes"].items())
+            print(f"converted {manifest['source']} → {bundle_dir()} ({sizes})")
+        else:
+            for level in LEVELS:
+                details = inspect(bundle_dir() / f"{level}.tflite")
+                print(f"{level}: {details['input']} → {details['output']}; {', '.join(details['operators'])}")
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Size, accuracy, agreement and speed of every LiteRT level: `make bench-tflite`.
+
+`python -m nowwhat.tflite_bench` measures, for each quantization level, through the demo's edge client
+(`demos/tflite/classify.py`) in `ai_edge_litert` on this machine with one interpreter thread: file size,
+accuracy on the 1,000 test reviews, agreement with Keras, time to load the model, and the median time per
+review for the model alone (token ids in, probabilities out: one interpreter call) and end to end (text
+in: tokenizer + model).
+Figures are medians over every review and repeat of one run, written to <build>/tflite/benchmark.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from nowwhat.artifacts import write_json
+from nowwhat.errors import NowWhatError
+
+#: The issue's targets for full-integer int8.
+TARGETS = {"int8_share_of_float32_max": 0.30, "int8_accuracy_drop_max": 0.01, "p50_ms_per_review_max": 0.2}
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1e3, 4)
+
+
+def timings(edge, texts: list[str], repeats: int) -> dict:
+    """Per-review latency (one review per call, as a device classifies what a user just typed)."""
+    import numpy as np
+
+    ids = np.array([edge.encode(text) for text in texts], np.int32)
+    for i in range(min(20, len(ids))):  # warm-up: the first calls allocate and pack weights
+        edge.predict_ids(ids[i : i + 1])
+    model, end_to_end = [], []
+    for _ in range(repeats):
+        for i in range(len(ids)):
+            start = time.perf_counter()
+            edge.predict_ids(ids[i : i + 1])
+            model.append(time.perf_counter() - start)
+        for text in texts:
+            start = time.perf_counter()
+            edge.predict([text])
+            end_to_end.append(time.perf_counter() - start)
+    return {
+        "model_p50_ms": _median_ms(model),
+        "model_p90_ms": round(sorted(model)[int(0.9 * len(model))] * 1e3, 4),
+        "end_to_end_p50_ms": _median_ms(end_to_end),
+    }
+
+
+def load_ms(level: str, loads: int = 5) -> float:
+    """Median time to open the model and allocate its tensors (a cold start on the device)."""
+    from nowwhat.tflite_eval import classifier
+
+    samples = []
+    for _ in range(loads):
+        start = time.perf_counter()
+        classifier(level, num_threads=1)
+        samples.append(time.perf_counter() - start)
+    return _median_ms(samples)
+
+
+def benchmark(reviews: int = 1000, repeats: int = 5, out: Path | None = None) -> dict:
+    """Every level; returns the figures and writes them to `out` (<build>/tflite/benchmark.json)."""
+    import ai_edge_litert
+
+    from nowwhat.tflite import ensure_converted, tflite_dir
+    from nowwhat.tflite_eval import classifier, evaluate, reference_reviews
+
+    manifest = ensure_converted()
+    reference = reference_reviews(reviews)
+    rows = evaluate(reference)
+    for row in rows:
+        row["load_ms"] = load_ms(row["level"])
+        row.update(timings(classifier(row["level"], num_threads=1), reference[0], repeats))
+    int8 = next(r for r in rows if r["level"] == "int8")
+    result = {
+        "environment": {
+            "runtime": f"ai_edge_litert {_version(ai_edge_litert)} (XNNPACK, 1 thread)",
+            "converter": manifest["converter"],
+            "cpus": os.cpu_count(),
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "python": platform.python_version(),
+        },
+        "settings": {"test_reviews": len(reference[0]), "repeats": repeats},
+        "levels": rows,
+        "targets": TARGETS,
+        "targets_met": {
+            "int8_size": int8["share_of_float32"] <= TARGETS["int8_share_of_float32_max"],
+            "int8_accuracy": int8["keras_test_accuracy"] - int8["test_accuracy"]
+            <= TARGETS["int8_accuracy_drop_max"],
+            "p50_latency": all(r["model_p50_ms"] <= TARGETS["p50_ms_per_review_max"] for r in rows),
+        },
+    }
+    write_json(out or tflite_dir() / "benchmark.json", result)
+    return result
+
+
+def _version(module) -> str:
+    from importlib.metadata import version
+
+    return getattr(module, "__version__", None) or version("ai-edge-litert")
+
+
+def table(result: dict) -> str:
+    """The figures as a Markdown table (README, notebook)."""
+    lines = [
+        "| level | size | of float32 | test accuracy | same label as Keras | max abs diff vs Keras "
+        "| load (ms) | model p50 (ms/review) | end to end p50 (ms/review) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["levels"]:
+        lines.append(
+            f"| {r['level']} | {r['bytes'] / 1e3:,.0f} kB | {r['share_of_float32']:.1%} "
+            f"| {r['test_accuracy']:.3f} | {r['same_label']:.1%} | {r['max_abs_diff']:.1e} "
+            f"| {r['load_ms']:.2f} | {r['model_p50_ms']:.4f} | {r['end_to_end_p50_ms']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(result: dict):
+    """Size against accuracy (left) and latency per review (right), one point or bar per level."""
+    import matplotlib.pyplot as plt
+
+    rows = result["levels"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for r in rows:
+        left.scatter(r["bytes"] / 1e3, r["test_accuracy"], s=80)
+        left.annotate(
+            r["level"], (r["bytes"] / 1e3, r["test_accuracy"]), textcoords="offset points", xytext=(6, 6)
+        )
+    keras = rows[0]["keras_test_accuracy"]
+    left.axhline(keras, color="grey", linestyle="--", linewidth=1, label=f"Keras {keras:.3f}")
+    left.axhline(
+        keras - TARGETS["int8_accuracy_drop_max"], color="tab:red", linestyle=":", label="1 point lower"
+    )
+    left.set(xlabel="file size (kB)", ylabel="accuracy, 1,000 test reviews", title="size vs accuracy")
+    left.legend(loc="lower right")
+    left.grid(alpha=0.3)
+    names = [r["level"] for r in rows]
+    positions = range(len(rows))
+    right.barh(
+        [p + 0.2 for p in positions], [r["end_to_end_p50_ms"] * 1e3 for r in rows], 0.4, label="text in"
+    )
+    right.barh([p - 0.2 for p in positions], [r["model_p50_ms"] * 1e3 for r in rows], 0.4, label="model only")
+    right.set_yticks(list(positions), names)
+    right.set(xlabel="median µs per review (1 thread)", title="latency (target ≤ 200 µs)")
+    right.legend(loc="lower right")
+    right.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = argparse.ArgumentParser(prog="python -m nowwhat.tflite_bench", description=__doc__)
+    top.add_argument("--reviews", type=int, default=1000, help="test reviews (default: all 1,000)")
+    top.add_argument("--repeats", type=int, default=5, help="passes over the reviews for the timings")
+    args = top.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        result = benchmark(args.reviews, args.repeats)
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(result))
+    print(json.dumps(result["targets_met"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
