@@ -23,7 +23,7 @@ class TFServingError(Exception):
 #: (pattern in TF Serving's message, advice); {0}, {1} are the pattern's groups.
 RULES = [
     (
-        r"No versions of servable (\S+) found under base path (\S+)",
+        r"No versions of servable (\S+) found under base path (\S+?)\.?(?=\s|$)",
         "There is no version folder under {1}: put the SavedModel in {1}/1/ (an integer-named folder "
         "holding saved_model.pb), not directly in the base path.",
     ),
