@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 # Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
 # their own target below and append it here: EXTRA_SETUP += setup-<chapter>
 EXTRA_SETUP :=
+EXTRA_SETUP += setup-tf-serving
 EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
 
@@ -101,3 +102,23 @@ slides: $(STAMP) setup-slides
 ## Peak memory (kernel process tree) of every notebook, run in order in a fresh build folder → build/memory/.
 memory: setup
 	$(BIN)/python -m nowwhat.memory
+
+## TF Serving chapter (demos/tf-serving): the demo's Python package (run command, REST and gRPC clients,
+## development server) into .venv, --no-deps: everything it needs is already in requirements.txt.
+TFS_DEMO := demos/tf-serving
+
+.PHONY: setup-tf-serving serve-tf bench-tf-serving
+
+setup-tf-serving: $(VENV)/.tf-serving-installed
+
+$(VENV)/.tf-serving-installed: $(STAMP) $(TFS_DEMO)/pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO)
+	@touch $@
+
+## Docker's tensorflow/serving, else tensorflow_model_server, else the development server (it says which).
+serve-tf: setup
+	PYTHON=$(BIN)/python $(TFS_DEMO)/run.sh
+
+## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
+bench-tf-serving: setup
+	$(BIN)/python -m nowwhat.serving_bench
