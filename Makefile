@@ -122,3 +122,10 @@ serve-tf: setup
 ## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
 bench-tf-serving: setup
 	$(BIN)/python -m nowwhat.serving_bench
+
+## Edge chapter (demos/tflite): size, accuracy on the 1,000 test reviews, agreement with Keras and latency
+## per review of every LiteRT quantization level → build/tflite/benchmark.json. Converts first if needed.
+.PHONY: bench-tflite
+
+bench-tflite: setup
+	$(BIN)/python -m nowwhat.tflite_bench

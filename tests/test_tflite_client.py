@@ -16,6 +16,7 @@ import pytest
 
 from nowwhat.tflite import TOLERANCES, bundle_dir, ensure_converted
 from nowwhat.tflite_eval import CLIENT
+from nowwhat.tflite_eval import run_client as run
 
 pytestmark = pytest.mark.slow
 
@@ -24,15 +25,6 @@ pytestmark = pytest.mark.slow
 def bundle(exports):
     ensure_converted()
     return bundle_dir()
-
-
-def run(*args, stdin: bytes | None = None, python: str = sys.executable, client: Path = CLIENT):
-    return subprocess.run(
-        [python, str(client), *map(str, args)],
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        timeout=120,
-    )
 
 
 def assert_one_line_error(result, *fragments: str) -> str:
@@ -238,7 +230,7 @@ def test_runs_in_a_venv_holding_only_ai_edge_litert_and_numpy(bundle, tmp_path, 
             "--json",
             stdin=stdin,
             python=python,
-            client=device / "classify.py",
+            client_file=device / "classify.py",
         )
         assert result.returncode == 0, result.stderr
         answers = [json.loads(line) for line in result.stdout.decode().splitlines()]

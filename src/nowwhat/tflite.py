@@ -90,12 +90,20 @@ def converter(level: str, saved_model: Path, calibration=None):
     return conv
 
 
+def run_converter(conv) -> bytes:
+    """`conv.convert()` without the diagnostics the converter prints from C++ (its exceptions carry them)."""
+    from nowwhat.tflite_eval import client
+
+    with client().quiet_stderr():  # the edge client's helper: one copy of it
+        return conv.convert()
+
+
 def convert_level(level: str, saved_model: Path, out: Path, calibration=None) -> int:
     """Write one .tflite file; returns its size in bytes."""
     from tensorflow.lite.python.convert_phase import ConverterError  # not exported under tf.lite
 
     try:
-        flatbuffer = converter(level, saved_model, calibration).convert()
+        flatbuffer = run_converter(converter(level, saved_model, calibration))
     except (OSError, ValueError, RuntimeError, ConverterError) as exc:
         raise NowWhatError(
             f"converting {saved_model} to {level} failed ({_first_line(exc)}): export it again with "

@@ -151,7 +151,7 @@ def plot(result: dict):
     right.barh([p - 0.2 for p in positions], [r["model_p50_ms"] * 1e3 for r in rows], 0.4, label="model only")
     right.set_yticks(list(positions), names)
     right.set(xlabel="median µs per review (1 thread)", title="latency (target ≤ 200 µs)")
-    right.legend(loc="lower right")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     right.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return fig

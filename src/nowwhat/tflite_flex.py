@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from nowwhat.paths import serving_base
+from nowwhat.tflite import run_converter
 
 _UNSUPPORTED = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
 
@@ -42,7 +43,7 @@ def unsupported_ops(select_tf_ops: bool) -> list[str]:
     from tensorflow.lite.python.convert_phase import ConverterError
 
     try:
-        converter(select_tf_ops).convert()
+        run_converter(converter(select_tf_ops))
     except ConverterError as exc:
         return sorted(set(_UNSUPPORTED.findall(str(exc))))
     return []
@@ -50,7 +51,7 @@ def unsupported_ops(select_tf_ops: bool) -> list[str]:
 
 def convert_with_select_ops(out: Path) -> int:
     """The text model with Flex ops and custom ops allowed: it converts. Returns the file size."""
-    flatbuffer = converter(select_tf_ops=True, allow_custom_ops=True).convert()
+    flatbuffer = run_converter(converter(select_tf_ops=True, allow_custom_ops=True))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_bytes(flatbuffer)
     return len(flatbuffer)
