@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
@@ -20,9 +21,12 @@ from review_model import ReviewModel
 from werkzeug.exceptions import HTTPException
 
 #: Documented limits (openapi.json states the same numbers; a test keeps them equal).
-MAX_TEXT_CHARS = 5_000
+MAX_TEXT_CHARS = 10_000
 MAX_BATCH = 64
 MAX_BODY_BYTES = 1_048_576
+#: A character the model reads as (part of) a word: not whitespace, not ASCII punctuation (which the
+#: model's standardisation deletes). A text without one has no words, and the model no answer (NaN).
+WORD = re.compile(r"[^\s!-/:-@\[-`{-~]")
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 log = logging.getLogger("review_api")
@@ -50,7 +54,7 @@ def json_body(fields: dict[str, type]) -> dict:
     if not request.is_json:
         raise InvalidInput("send the body as JSON with the header Content-Type: application/json", 415)
     try:
-        body = json.loads(request.get_data(cache=False))
+        body = json.loads(body_bytes())
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"the body is not valid JSON ({str(exc)[:120]})", 400) from None
     if not isinstance(body, dict):
@@ -65,11 +69,23 @@ def json_body(fields: dict[str, type]) -> dict:
     return body
 
 
+def body_bytes() -> bytes:
+    """The raw body. Werkzeug refuses a Content-Length over the limit up front (413), but cuts a streamed
+    (chunked) body silently at the limit; reading past the limit raises the 413 instead. (A streamed body
+    of exactly the limit is refused too: the stream cannot tell it from a longer one.)"""
+    data = request.stream.read()
+    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+        request.stream.read(1)
+    return data
+
+
 def checked_text(text, where: str) -> str:
     if not isinstance(text, str):
         raise InvalidInput(f"{where} must be a string")
     if not text.strip():
         raise InvalidInput(f"{where} is empty: send the review's text")
+    if not WORD.search(text):
+        raise InvalidInput(f"{where} has no words the model can read (only punctuation or symbols)")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"{where} has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
     try:
@@ -103,7 +119,7 @@ def create_app(model: ReviewModel | None = None, model_dir: Path | None = None) 
         texts = json_body({"texts": list})["texts"]
         if not 1 <= len(texts) <= MAX_BATCH:
             raise InvalidInput(f"'texts' holds {len(texts)} reviews; send between 1 and {MAX_BATCH}")
-        texts = [checked_text(t, f"texts[{i}]") for i, t in enumerate(texts)]
+        texts = [checked_text(text, f"texts[{i}]") for i, text in enumerate(texts)]
         return {"predictions": model.predict(texts), "model": served}
 
     @app.get("/v1/metadata")

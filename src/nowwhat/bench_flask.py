@@ -229,7 +229,9 @@ def summarise(rows: list[dict], ceiling: dict) -> dict:
     """Speed-up at each concurrency, production as a share of the ceiling, and the targets."""
     by = {(r["server"], r["concurrency"]): r for r in rows}
     levels = sorted({r["concurrency"] for r in rows})
-    speedup = {c: _ratio(by["production", c]["requests_per_s"], by["naive", c]["requests_per_s"]) for c in levels}
+    speedup = {
+        c: _ratio(by["production", c]["requests_per_s"], by["naive", c]["requests_per_s"]) for c in levels
+    }
     share = {c: round(by["production", c]["requests_per_s"] / ceiling["calls_per_s"], 2) for c in levels}
     summary = {"speedup": speedup, "production_share_of_ceiling": share}
     if 8 in levels:
