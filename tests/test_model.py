@@ -64,6 +64,15 @@ def test_serving_model_takes_raw_text_and_matches_keras(serving, reference, test
     assert (out["label_id"].numpy() == probabilities.argmax(axis=1)).all()
 
 
+def test_text_without_tokens_gets_the_prior_not_nan(serving):
+    import tensorflow as tf
+
+    out = serving.signatures["serving_default"](text=tf.constant(["", " \t ", "!!! ..."]))
+    probabilities = out["probabilities"].numpy()
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities, probabilities[[0, 0, 0]], atol=1e-7)
+
+
 def test_core_model_matches_keras_on_test_vectors(exports, test_vectors):
     import tensorflow as tf
 

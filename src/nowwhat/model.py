@@ -63,13 +63,20 @@ def build_vectorizer(texts: list[str]):
 
 
 def build_core(vocab_size: int, embedding_dim: int):
-    """Masked mean of token embeddings → softmax. Builtin ops only, so it converts to TF.js and LiteRT."""
+    """Mean of the embeddings of the real (non-padding) tokens → softmax.
+
+    The mean is written out (sum over tokens / max(count, 1)) rather than using Keras masking, so a text
+    with no tokens at all gets the model's prior instead of 0/0 = NaN, and the graph uses only ops that
+    TF.js and LiteRT run natively.
+    """
     import keras
+    from keras import ops
 
     ids = keras.Input(shape=(SEQUENCE_LENGTH,), dtype="int32", name="token_ids")
-    x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")(ids)
-    x = keras.layers.GlobalAveragePooling1D(name="mean")(x)
-    probabilities = keras.layers.Dense(len(LABELS), activation="softmax", name="probabilities")(x)
+    real = ops.expand_dims(ops.cast(ops.not_equal(ids, 0), "float32"), -1)
+    vectors = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
+    mean = ops.sum(vectors * real, axis=1) / ops.maximum(ops.sum(real, axis=1), 1.0)
+    probabilities = keras.layers.Dense(len(LABELS), activation="softmax", name="probabilities")(mean)
     return keras.Model(ids, probabilities, name="core")
 
 
