@@ -37,6 +37,8 @@ def test_the_peak_includes_the_kernel_and_the_processes_it_starts(tmp_path):
     assert held["peak_rss_mb"] - idle["peak_rss_mb"] > 350, (idle, held)
     assert held["peak_pss_mb"] > 350 and held["peak_pss_mb"] <= held["peak_rss_mb"]
     assert child["peak_rss_mb"] - idle["peak_rss_mb"] > 250 and child["peak_processes"] >= 2, (idle, child)
+    biggest = child["largest_at_peak"][0]
+    assert biggest["process"].startswith("python") and biggest["rss_mb"] > 250, child["largest_at_peak"]
 
 
 def test_a_failing_notebook_is_reported_not_raised(tmp_path):
@@ -65,3 +67,15 @@ def test_notebooks_run_in_a_fresh_build_folder_and_the_setting_comes_back(tmp_pa
         assert memory.os.environ["NOWWHAT_BUILD"] == str(tmp / "build")
     assert memory.os.environ["NOWWHAT_BUILD"] == str(tmp_path / "mine")
     assert not tmp.exists()
+
+
+def test_a_chosen_notebook_runs_after_the_foundation_notebooks_unmeasured(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path / "build"))
+    mark = "import os, pathlib\npath = pathlib.Path(os.environ['NOWWHAT_BUILD']) / 'trained'\n"
+    foundation = _notebook(tmp_path, "01_train", mark + "path.parent.mkdir(parents=True)\npath.touch()")
+    chapter = _notebook(tmp_path, "02_chapter", mark + "assert path.exists()")
+    monkeypatch.setattr(memory, "notebooks", lambda: [foundation, chapter])
+    assert memory.main(["02"]) == 0
+    report = json.loads((tmp_path / "build" / "memory" / "memory.json").read_text())
+    assert [(n["notebook"], n["status"]) for n in report["notebooks"]] == [("02_chapter.ipynb", "ok")]
+    assert not (tmp_path / "build" / "trained").exists()  # the notebooks ran in a fresh build folder

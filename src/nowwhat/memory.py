@@ -27,6 +27,8 @@ from nowwhat.notebooks import notebooks, run
 from nowwhat.paths import build_dir
 
 BUDGET_MB = 1536
+#: Every later notebook may assume these ran before it in the same build folder (the notebook convention).
+FOUNDATION = ("00_", "01_")
 MB = 1024 * 1024
 
 
@@ -40,23 +42,27 @@ class TreeSampler:
         self._me = psutil.Process()
         self.interval = interval
         self.peak_rss = self.peak_pss = self.peak_processes = 0
+        self.at_peak: list[tuple[str, int, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def sample(self) -> tuple[int, int, int]:
-        """(RSS bytes, PSS bytes, processes) of the descendants now; vanished processes are skipped."""
-        rss = pss = count = 0
+    def sample(self) -> list[tuple[str, int, int]]:
+        """(name, RSS bytes, PSS bytes) of every descendant now; vanished processes are skipped."""
+        found = []
         for child in self._me.children(recursive=True):
             with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
                 info = child.memory_full_info()
-                rss, pss, count = rss + info.rss, pss + info.pss, count + 1
-        return rss, pss, count
+                found.append((child.name(), info.rss, info.pss))
+        return found
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss, pss, count = self.sample()
-            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
-            self.peak_processes = max(self.peak_processes, count)
+            found = self.sample()
+            rss, pss = sum(p[1] for p in found), sum(p[2] for p in found)
+            if rss > self.peak_rss:  # what was running at the peak: where to look when it is too high
+                self.peak_rss, self.at_peak = rss, sorted(found, key=lambda p: -p[1])
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_processes = max(self.peak_processes, len(found))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeSampler:
@@ -82,9 +88,19 @@ def measure(notebook: Path, out_dir: Path, parameters: dict | None = None, inter
         "peak_rss_mb": round(sampler.peak_rss / MB, 1),
         "peak_pss_mb": round(sampler.peak_pss / MB, 1),
         "peak_processes": sampler.peak_processes,
+        "largest_at_peak": _largest(sampler.at_peak),
         "seconds": round(time.perf_counter() - start, 1),
         "status": status,
     }
+
+
+def _largest(processes: list[tuple[str, int, int]], top: int = 4) -> list[dict]:
+    """The biggest processes at the RSS peak, and how many others (with their total)."""
+    shown = [{"process": name, "rss_mb": round(rss / MB, 1)} for name, rss, _ in processes[:top]]
+    rest = processes[top:]
+    if rest:
+        shown.append({"process": f"{len(rest)} more", "rss_mb": round(sum(p[1] for p in rest) / MB, 1)})
+    return shown
 
 
 @contextlib.contextmanager
@@ -127,7 +143,11 @@ def _line(r: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.memory", description=__doc__.splitlines()[0])
-    top.add_argument("names", nargs="*", help="parts of notebook names (default: every notebook)")
+    top.add_argument(
+        "names",
+        nargs="*",
+        help="parts of notebook names (default: every notebook; 00 and 01 always run first)",
+    )
     top.add_argument("--quick", action="store_true", help="run the notebooks with quick=True")
     top.add_argument("--interval", type=float, default=0.1, help="seconds between samples (default 0.1)")
     args = top.parse_args(argv)
@@ -136,8 +156,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: no notebook matches {args.names}: see notebooks/", file=sys.stderr)
         return 2
     out = build_dir() / "memory"  # resolved before fresh_build() points NOWWHAT_BUILD elsewhere
+    first = [nb for nb in notebooks() if nb.name.startswith(FOUNDATION) and nb not in chosen]
     results = []
     with fresh_build() as tmp:
+        for notebook in first:
+            print(f"{notebook.name} first (later notebooks build on it; not measured) …", flush=True)
+            try:
+                run(notebook, tmp / "executed", {"quick": args.quick})
+            except NowWhatError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         for notebook in chosen:
             print(f"{notebook.name} …", end=" ", flush=True)
             results.append(measure(notebook, tmp / "executed", {"quick": args.quick}, args.interval))
