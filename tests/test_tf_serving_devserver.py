@@ -394,3 +394,38 @@ def test_relative_base_path_is_refused_like_tf_serving(tmp_path):
         command, capture_output=True, text=True, timeout=120, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     )
     assert result.returncode != 0 and "to have an absolute path" in result.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state  # a zombie has exited; only its parent has not collected it
+
+
+def test_server_exits_when_its_parent_is_killed(models, tmp_path):
+    """A notebook kernel or test runner killed with SIGKILL cannot stop its server: the server notices."""
+    starter = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-m', 'tfserving_demo.devserver', '--port=0',"
+        f" '--rest_api_port={free_port()}', '--model_name=reviews',"
+        f" '--model_base_path={models / 'reviews'}'], start_new_session=True,"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    server_pid = int(parent.stdout.readline())
+    try:
+        time.sleep(2)
+        assert _alive(server_pid)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 60
+        while _alive(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _alive(server_pid)
+    finally:
+        if _alive(server_pid):
+            os.kill(server_pid, 9)

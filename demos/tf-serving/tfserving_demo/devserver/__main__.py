@@ -18,6 +18,8 @@ from pathlib import Path
 from . import NAME, SERVED_BY
 
 log = logging.getLogger("devserver")
+#: Taken before TensorFlow loads (seconds), so a parent killed during start-up is noticed too.
+PARENT = os.getppid()
 
 
 def _bool(text: str) -> bool:
@@ -103,6 +105,17 @@ def every(seconds: int, stop: threading.Event, work) -> None:
     threading.Thread(target=loop, daemon=True).start()
 
 
+def orphan_check(stop: threading.Event):
+    """Stop when the process that started us is gone, so a killed notebook or test leaves no server."""
+
+    def check():
+        if os.getppid() != PARENT:
+            log.warning("the parent process (pid %d) has exited: shutting down", PARENT)
+            stop.set()
+
+    return check
+
+
 def serve(args) -> None:
     from werkzeug.serving import make_server
 
@@ -122,6 +135,7 @@ def serve(args) -> None:
     manager.poll()  # initial load, before any port opens (as the real server does)
     stop = threading.Event()
     every(max(args.file_system_poll_wait_seconds, 1), stop, manager.poll)
+    every(1, stop, orphan_check(stop))
     if args.model_config_file and args.model_config_file_poll_wait_seconds > 0:
         every(
             args.model_config_file_poll_wait_seconds,
