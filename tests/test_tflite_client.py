@@ -222,9 +222,7 @@ def test_runs_in_a_venv_holding_only_ai_edge_litert_and_numpy(bundle, tmp_path, 
     cases = [c for c in test_vectors if c["ids"] and "\n" not in c["text"] and "\r" not in c["text"]]
     stdin = "".join(c["text"] + "\n" for c in cases).encode()
     for level in ("float32", "dynamic"):
-        result = run(
-            "--model-dir",
-            device / "model",
+        result = run(  # no --model-dir: the client finds model/ next to itself, as on a device
             "--level",
             level,
             "--json",

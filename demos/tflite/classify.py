@@ -48,8 +48,12 @@ class ReviewError(ClientError):
 
 
 def default_bundle() -> Path:
-    """<build>/tflite/model: $NOWWHAT_BUILD, else the repository's build folder (as the package does)."""
-    build = os.environ.get("NOWWHAT_BUILD") or Path(__file__).resolve().parents[2] / "build"
+    """`model/` next to this file (as copied to a device), else <build>/tflite/model in the repository:
+    $NOWWHAT_BUILD, or the repository's build folder (the rule the workshop package follows)."""
+    here = Path(__file__).resolve().parent
+    if (here / "model").is_dir():
+        return here / "model"
+    build = os.environ.get("NOWWHAT_BUILD") or here.parent.parent / "build"
     return Path(build) / "tflite" / "model"
 
 
@@ -239,7 +243,11 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--file", help="a UTF-8 text file, one review per line")
     top.add_argument("--json", action="store_true", help="one JSON object per review (JSON Lines)")
     top.add_argument("--level", choices=LEVELS, default=DEFAULT_LEVEL, help="quantization (%(default)s)")
-    top.add_argument("--model-dir", type=Path, help="the model bundle (default: <build>/tflite/model)")
+    top.add_argument(
+        "--model-dir",
+        type=Path,
+        help="the model bundle (default: ./model next to this file, else <build>/tflite/model)",
+    )
     top.add_argument("--max-chars", type=int, default=MAX_CHARS, help="longest review (%(default)s)")
     return top
 
