@@ -27,7 +27,7 @@ backlog = 512
 # TensorFlow's thread pools do not survive fork(). The model loads before a worker takes any request.
 preload_app = False
 timeout = 60  # a worker silent for this long (stuck) is killed and replaced
-graceful_timeout = 30  # on SIGTERM: stop accepting, let in-flight requests finish for up to this long
+graceful_timeout = 25  # on SIGTERM: stop accepting, let in-flight requests finish (within k8s' 30 s)
 control_socket_disable = True  # no shared control socket: several servers may run side by side
 limit_request_line = 4094
 limit_request_fields = 50

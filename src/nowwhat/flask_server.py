@@ -42,13 +42,16 @@ class Server:
     """`with Server("production") as s: requests.post(s.url + "/v1/predict", ...)`.
 
     kind: "production" (gunicorn + review_api, the run command of demos/flask) or "naive" (the 2019 app on
-    Flask's development server). `env` adds environment variables (WEB_CONCURRENCY, MODEL_DIR, ...).
+    Flask's development server). `env` adds environment variables (WEB_CONCURRENCY, MODEL_DIR, ...); `cwd`
+    runs a copy of the demo from elsewhere (the tests lay out the Docker image's files that way).
     """
 
-    def __init__(self, kind: str = "production", env: dict | None = None, startup_timeout: float = 120):
+    def __init__(
+        self, kind: str = "production", env: dict | None = None, startup_timeout: float = 120, cwd=DEMO_DIR
+    ):
         if kind not in _LISTENING:
             raise NowWhatError(f"unknown server kind {kind!r}: choose one of {sorted(_LISTENING)}")
-        self.kind, self.startup_timeout = kind, startup_timeout
+        self.kind, self.startup_timeout, self.cwd = kind, startup_timeout, Path(cwd)
         self.env = {
             **os.environ,
             "HOST": "127.0.0.1",
@@ -71,7 +74,7 @@ class Server:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command(),
-                cwd=DEMO_DIR,
+                cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

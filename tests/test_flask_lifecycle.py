@@ -1,0 +1,67 @@
+"""Start-up and shutdown of the demo's servers: fail fast without a model, finish in-flight work on
+SIGTERM, and the naive 2019 app still runs (the benchmark needs it) and still shows its problems."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from nowwhat.errors import NowWhatError
+from nowwhat.flask_server import DEMO_DIR, Server
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_run_command_without_a_model_fails_fast_and_says_how_to_build_it(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(NowWhatError, match=r"exited with code 2: .*python -m nowwhat export"):
+        Server("production", env={"MODEL_DIR": str(tmp_path)}).start()
+    assert time.monotonic() - started < 30  # no worker ever started TensorFlow
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    return reply
+
+
+def test_sigterm_lets_the_request_in_flight_finish(exports):
+    """A slow client is half-way through sending its body when the server is told to stop."""
+    with Server("production", env={"WEB_CONCURRENCY": "1"}) as server:
+        url = urlsplit(server.url)
+        body = json.dumps({"text": "A slow client, but still a customer: answer me."}).encode()
+        head = (
+            f"POST /v1/predict HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+            sock.sendall(head + body[:10])
+            time.sleep(0.5)  # the worker is now inside the request, waiting for the rest of the body
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            assert server.process.poll() is None  # still finishing
+            sock.sendall(body[10:])
+            reply = _read_until_closed(sock)
+        assert reply.startswith(b"HTTP/1.1 200 OK"), reply[:200]
+        assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["label"] in ("great", "other")
+        assert server.process.wait(timeout=30) == 0
+        assert "Handling signal: term" in server.log() and "Shutting down: Master" in server.log()
+
+
+def test_the_naive_2019_app_runs_and_shows_why_it_is_naive(trained):
+    assert "DO NOT DEPLOY" in (DEMO_DIR / "naive_2019_app.py").read_text().splitlines()[1]
+    with Server("naive") as server:
+        answer = requests.post(f"{server.url}/predict", json={"text": "great coffee"}, timeout=60)
+        assert answer.status_code == 200
+        probabilities = answer.json()["prediction"][0]  # a bare list: which number is which label?
+        assert sum(probabilities) == pytest.approx(1, abs=1e-5)
+        broken = requests.post(f"{server.url}/predict", json={"txt": "typo"}, timeout=60)
+        assert broken.status_code == 500 and broken.headers["Content-Type"].startswith("text/html")
+        assert "WARNING: This is a development server" in server.log()
