@@ -11,6 +11,7 @@ STAMP  := $(VENV)/.installed
 # Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
 # their own target below and append it here: EXTRA_SETUP += setup-<chapter>
 EXTRA_SETUP :=
+EXTRA_SETUP += setup-flask
 EXTRA_SETUP += setup-tf-serving
 EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
@@ -129,3 +130,20 @@ bench-tf-serving: setup
 
 bench-tflite: setup
 	$(BIN)/python -m nowwhat.tflite_bench
+
+## Flask chapter (demos/flask): wrk, the load generator of its benchmark and load test (Debian package).
+.PHONY: setup-flask serve-flask bench-flask
+
+setup-flask: /usr/bin/wrk
+
+/usr/bin/wrk:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+
+## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000 (HOST, PORT, MODEL_DIR override).
+serve-flask: setup
+	cd demos/flask && ../../$(BIN)/gunicorn -c gunicorn.conf.py
+
+## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
+bench-flask: setup
+	$(BIN)/python -m nowwhat.bench_flask
