@@ -142,7 +142,7 @@ setup-flask: /usr/bin/wrk
 
 ## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000 (HOST, PORT, MODEL_DIR override).
 serve-flask: setup
-	cd demos/flask && ../../$(BIN)/gunicorn -c gunicorn.conf.py
+	cd demos/flask && $(abspath $(BIN))/gunicorn -c gunicorn.conf.py
 
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
