@@ -77,7 +77,10 @@ def test_every_slide_has_speaker_notes():
 def test_a_missing_result_names_the_command_instead_of_a_number(tmp_path):
     filled, measured = slides.fill("<!-- figure: tfjs -->\n\n<!-- figure: model -->", tmp_path)
     assert measured == {"tfjs": False, "model": False}
-    assert "Run `make bench` (it writes `build/tfjs/benchmark.json`)" in filled
+    assert (
+        "Run `make bench` (it writes `build/tfjs/benchmark.json`; this chapter alone: `make bench-tfjs`)"
+        in filled
+    )
     assert "Run `make workshop` (it writes `build/model/manifest.json`)" in filled
     assert "|" not in filled
 
@@ -87,11 +90,73 @@ def test_figures_are_the_numbers_in_the_result_files(tmp_path):
     _write(tmp_path, "model/manifest.json", MODEL_RESULT)
     filled, measured = slides.fill("<!-- figure: tfjs -->\n<!-- figure: model -->", tmp_path)
     assert measured == {"tfjs": True, "model": True}
-    assert "| cpu | float32 | 1.29 MB | 317 ms | 4321 | 0.812 | 1.2e-07 |" in filled
+    assert "| float32 | cpu | 1,287,973 | 317 | 4321 | 0.812 | 1.2e-07 |" in filled
     assert "| 1000 | 0.812 | 0.774 | 320,034 | 6 s (7 epochs) |" in filled
-    assert "max \\|Δp\\| vs Keras" in filled  # the pipe in the header cannot split the table
     assert "measured 2026-01-02 · from `build/model/manifest.json`" in filled
     assert "2 CPUs (x86_64) · from `build/tfjs/benchmark.json`" in filled
+
+
+FLASK_RESULT = {
+    "rows": [
+        {
+            "server": "naive",
+            "concurrency": 8,
+            "requests_per_s": 41.2,
+            "p50_ms": 190.0,
+            "p99_ms": 420.5,
+            "errors": 0,
+            "server_rss_mib_total": 402.0,
+        },
+        {
+            "server": "production",
+            "concurrency": 8,
+            "requests_per_s": 987.6,
+            "p50_ms": 7.9,
+            "p99_ms": 21.3,
+            "errors": 0,
+            "server_rss_mib_total": 611.0,
+        },
+    ],
+    "speedup": {"8": 24.0, "32": None},
+    "ceiling": {"calls_per_s": 1500.4},
+}
+SERVING_RESULT = {
+    "server": "the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)",
+    "results": [{"batch": 1, "median_ms": {"rest": 3.766, "grpc": 2.638}, "rest_over_grpc": 1.43}],
+}
+TFLITE_RESULT = {
+    "environment": {"runtime": "ai_edge_litert 9.9 (XNNPACK, 1 thread)"},
+    "settings": {"test_reviews": 1000},
+    "levels": [
+        {
+            "level": "int8",
+            "bytes": 330_000,
+            "share_of_float32": 0.257,
+            "test_accuracy": 0.806,
+            "same_label": 0.981,
+            "max_abs_diff": 0.021,
+            "load_ms": 1.5,
+            "model_p50_ms": 0.0101,
+            "end_to_end_p50_ms": 0.0612,
+        },
+    ],
+}
+
+
+def test_each_chapter_result_becomes_its_table(tmp_path):
+    _write(tmp_path, "flask/benchmark.json", FLASK_RESULT)
+    _write(tmp_path, "tf-serving/benchmark.json", SERVING_RESULT)
+    _write(tmp_path, "tflite/benchmark.json", TFLITE_RESULT)
+    filled, measured = slides.fill(
+        "<!-- figure: flask -->\n<!-- figure: tf-serving -->\n<!-- figure: tflite -->", tmp_path
+    )
+    assert measured == {"flask": True, "tf-serving": True, "tflite": True}
+    assert "| production | 8 | 988 | 7.9 ms | 21.3 ms | 0 | 611 MiB |" in filled
+    assert "by concurrency — 8: 24.0×, 32: n/a; in-process ceiling 1500 calls/s" in filled
+    assert "| 1 | 3.77 ms | 2.64 ms | 1.43× |" in filled
+    assert "served by the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)" in filled
+    assert "| int8 | 330 kB | 25.7% | 0.806 | 98.1% |" in filled
+    assert "ai_edge_litert 9.9 (XNNPACK, 1 thread); 1000 test reviews" in filled
 
 
 def test_a_result_in_another_format_is_a_one_line_error(tmp_path):

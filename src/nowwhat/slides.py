@@ -43,10 +43,6 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.2f} MB"
-
-
 def model_card(result: dict) -> str:
     test = result["metrics"]["test"]
     return table(
@@ -63,32 +59,54 @@ def model_card(result: dict) -> str:
     )
 
 
-def tfjs_table(result: dict) -> str:
+def flask_table(result: dict) -> str:
     rows = [
         [
-            run["backend"],
-            run["weights"],
-            _mb(run["model_bytes_downloaded"]),
-            f"{run['ready_ms_median']:.0f} ms",
-            f"{run['predictions_per_s_median']:.0f}",
-            f"{run['test_accuracy']:.3f}",
-            f"{run['vs_keras']['max_abs_diff']:.1e}",
+            r["server"],
+            r["concurrency"],
+            f"{r['requests_per_s']:.0f}",
+            f"{r['p50_ms']:.1f} ms",
+            f"{r['p99_ms']:.1f} ms",
+            r["errors"],
+            f"{r['server_rss_mib_total']:.0f} MiB",
         ]
-        for run in result["runs"]
+        for r in result["rows"]
     ]
-    header = [
-        "backend",
-        "weights",
-        "download",
-        "page ready",
-        "predictions/s",
-        "accuracy",
-        "max |Δp| vs Keras",
-    ]
+    header = ["server", "concurrency", "requests/s", "p50", "p99", "errors", "server memory"]
+    speedup = ", ".join(f"{c}: {'n/a' if x is None else f'{x}×'}" for c, x in result["speedup"].items())
+    ceiling = result["ceiling"]["calls_per_s"]
     return (
-        table(header, rows)
-        + f"\n\n{result['environment']['browser']}; {result['settings']['test_reviews']} test reviews"
+        f"{table(header, rows)}\n\nproduction ÷ naive requests/s by concurrency — {speedup}; "
+        f"in-process ceiling {ceiling:.0f} calls/s"
     )
+
+
+def tf_serving_table(result: dict) -> str:
+    rows = [
+        [
+            r["batch"],
+            f"{r['median_ms']['rest']:.2f} ms",
+            f"{r['median_ms']['grpc']:.2f} ms",
+            f"{r['rest_over_grpc']}×",
+        ]
+        for r in result["results"]
+    ]
+    header = ["batch", "REST (median)", "gRPC (median)", "REST ÷ gRPC"]
+    return f"{table(header, rows)}\n\nserved by {result['server']}"
+
+
+def tfjs_figure(result: dict) -> str:
+    from nowwhat.tfjs_bench import table as tfjs_table
+
+    settings = f"{result['environment']['browser']}; {result['settings']['test_reviews']} test reviews"
+    return f"{tfjs_table(result)}\n\n{settings}"
+
+
+def tflite_figure(result: dict) -> str:
+    from nowwhat.tflite_bench import table as tflite_table
+
+    settings = f"{result['environment']['runtime']}; {result['settings']['test_reviews']} test reviews"
+    return f"{tflite_table(result)}\n\n{settings}"
 
 
 def memory_table(result: dict) -> str:
@@ -137,19 +155,23 @@ def records_table(result, max_columns: int = 7) -> str:
 
 @dataclass(frozen=True)
 class Figure:
-    """A table in the deck and the result file it is made from (a path under the build folder)."""
+    """A table in the deck, the result file it is made from (a path under the build folder), the command
+    that writes that file, and (if there is one) the command that measures this chapter alone."""
 
     source: str
     produced_by: str
     render: Callable[[dict], str]
+    alone: str | None = None
 
 
 FIGURES = {
     "model": Figure("model/manifest.json", "make workshop", model_card),
-    "flask": Figure("flask/benchmark.json", "make bench", records_table),
-    "tf-serving": Figure("tf-serving/benchmark.json", "make bench", records_table),
-    "tfjs": Figure("tfjs/benchmark.json", "make bench", tfjs_table),
-    "tflite": Figure("tflite/benchmark.json", "make bench", records_table),
+    "flask": Figure("flask/benchmark.json", "make bench", flask_table, "python -m nowwhat.bench_flask"),
+    "tf-serving": Figure(
+        "tf-serving/benchmark.json", "make bench", tf_serving_table, "make bench-tf-serving"
+    ),
+    "tfjs": Figure("tfjs/benchmark.json", "make bench", tfjs_figure, "make bench-tfjs"),
+    "tflite": Figure("tflite/benchmark.json", "make bench", tflite_figure, "make bench-tflite"),
     "compare": Figure("compare/benchmark.json", "make bench", records_table),
     "memory": Figure("memory/memory.json", "make memory", memory_table),
 }
@@ -170,9 +192,10 @@ def render_figure(name: str, build: Path) -> tuple[str, bool]:
     figure = FIGURES[name]
     path = build / figure.source
     if not path.exists():
+        alone = f"; this chapter alone: `{figure.alone}`" if figure.alone else ""
         return (
             f"> **Not measured on this machine yet.** Run `{figure.produced_by}` (it writes "
-            f"`build/{figure.source}`), then `make slides`.",
+            f"`build/{figure.source}`{alone}), then `make slides`.",
             False,
         )
     try:
