@@ -142,21 +142,32 @@ TFLITE_RESULT = {
     ],
 }
 
+MEMORY_RESULT = {
+    "budget_mb": 1536,
+    "notebooks": [
+        {"notebook": "01_train.ipynb", "peak_rss_mb": 815.4, "peak_pss_mb": 773.3, "seconds": 37.1},
+        {"notebook": "04_tfjs_browser.ipynb", "peak_rss_mb": 2277.0, "peak_pss_mb": 1416.2, "seconds": 85.0},
+    ],
+}
+
 
 def test_each_chapter_result_becomes_its_table(tmp_path):
     _write(tmp_path, "flask/benchmark.json", FLASK_RESULT)
     _write(tmp_path, "tf-serving/benchmark.json", SERVING_RESULT)
     _write(tmp_path, "tflite/benchmark.json", TFLITE_RESULT)
-    filled, measured = slides.fill(
-        "<!-- figure: flask -->\n<!-- figure: tf-serving -->\n<!-- figure: tflite -->", tmp_path
-    )
-    assert measured == {"flask": True, "tf-serving": True, "tflite": True}
+    _write(tmp_path, "memory/memory.json", MEMORY_RESULT)
+    markers = ("flask", "tf-serving", "tflite", "memory")
+    filled, measured = slides.fill("\n".join(f"<!-- figure: {m} -->" for m in markers), tmp_path)
+    assert measured == dict.fromkeys(markers, True)
     assert "| production | 8 | 988 | 7.9 ms | 21.3 ms | 0 | 611 MiB |" in filled
     assert "by concurrency — 8: 24.0×, 32: n/a; in-process ceiling 1500 calls/s" in filled
     assert "| 1 | 3.77 ms | 2.64 ms | 1.43× |" in filled
     assert "served by the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)" in filled
     assert "| int8 | 330 kB | 25.7% | 0.806 | 98.1% |" in filled
     assert "ai_edge_litert 9.9 (XNNPACK, 1 thread); 1000 test reviews" in filled
+    assert "| notebook | peak RSS | peak PSS | run time | under 1.5 GB? |" in filled
+    assert "| 01_train.ipynb | 815 MB | 773 MB | 37 s | yes |" in filled
+    assert "| 04_tfjs_browser.ipynb | 2277 MB | 1416 MB | 85 s | **no** |" in filled
 
 
 def test_a_result_in_another_format_is_a_one_line_error(tmp_path):

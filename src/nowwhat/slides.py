@@ -120,7 +120,7 @@ def memory_table(result: dict) -> str:
         ]
         for n in result["notebooks"]
     ]
-    header = ["notebook", "peak RSS", "peak PSS", "run time", f"under {result['budget_mb']} MB?"]
+    header = ["notebook", "peak RSS", "peak PSS", "run time", f"under {result['budget_mb'] / 1024:.1f} GB?"]
     return table(header, rows)
 
 
