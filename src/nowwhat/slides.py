@@ -166,7 +166,7 @@ class Figure:
 
 FIGURES = {
     "model": Figure("model/manifest.json", "make workshop", model_card),
-    "flask": Figure("flask/benchmark.json", "make bench", flask_table, "python -m nowwhat.bench_flask"),
+    "flask": Figure("flask/benchmark.json", "make bench", flask_table, "make bench-flask"),
     "tf-serving": Figure(
         "tf-serving/benchmark.json", "make bench", tf_serving_table, "make bench-tf-serving"
     ),
