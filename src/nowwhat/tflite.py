@@ -39,7 +39,8 @@ LEVELS = ("float32", "float16", "dynamic", "int8")
 #: one-word texts). int8: embedding, token count, mean and output each rounded to 8 bits, probabilities in
 #: steps of 1/256 (measured ≈ 2e-2) — for reviews of INT8_MIN_WORDS words or more only: the token count
 #: (1 … 600) is stored in steps of 600/255 ≈ 2.35, so a two-word review's mean is off by up to 28 % and a
-#: one-word review's count rounds to 0, which the int8 DIV kernel refuses to divide by.
+#: one-word review's count rounds to 0 (so does the 1 in the model's max(count, 1) guard), which the int8
+#: DIV kernel refuses to divide by.
 TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 3e-2, "int8": 5e-2}
 INT8_MIN_WORDS = 10
 
