@@ -62,7 +62,7 @@ def build(quick: bool = False) -> dict:
             export_created=export["created"],
             versions={
                 "1": {
-                    "source": str(serving_base() / "1"),
+                    "source": f"copy of {(serving_base() / '1').relative_to(build_dir())}",
                     "test_accuracy": export["metrics"]["test"]["accuracy"],
                 },
                 "2": {

@@ -56,8 +56,12 @@ class RestClient:
         body = {"inputs": {"text": texts}} if columnar else {"instances": [{"text": t} for t in texts]}
         if signature_name:
             body["signature_name"] = signature_name
-        result = self._send("POST", self._model_path(version, label) + ":predict", json=body).json()
+        result = self.predict_json(body, version, label)
         return result["outputs"] if columnar else result["predictions"]
+
+    def predict_json(self, body: dict, version: int | None = None, label: str | None = None) -> dict:
+        """POST any predict body (row or columnar, as TF Serving documents it) and return the JSON answer."""
+        return self._send("POST", self._model_path(version, label) + ":predict", json=body).json()
 
     def probabilities(self, texts: list[str], **kwargs) -> list[list[float]]:
         return self.predict(texts, columnar=True, **kwargs)["probabilities"]

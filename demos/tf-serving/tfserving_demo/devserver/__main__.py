@@ -163,7 +163,7 @@ def serve(args) -> None:
     if rest_server:
         rest_server.shutdown()
     if grpc_server:
-        grpc_server.stop(grace=2).wait()
+        grpc_server.stop(grace=0.5).wait()
 
 
 def main(argv: list[str] | None = None) -> int:
