@@ -12,6 +12,7 @@ import json
 import threading
 
 import pytest
+from PIL import Image
 
 from nowwhat import slides
 from nowwhat.errors import NowWhatError
@@ -205,6 +206,8 @@ def deck(tmp_path_factory):
     build = tmp_path_factory.mktemp("build")
     _write(build, "tfjs/benchmark.json", TFJS_RESULT)
     _write(build, "model/manifest.json", MODEL_RESULT)
+    (build / "compare").mkdir()
+    Image.new("RGB", (640, 320), "steelblue").save(build / "compare" / "latency.png")
     out = tmp_path_factory.mktemp("slides") / "deck"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NOWWHAT_BUILD", str(build))
@@ -223,6 +226,8 @@ def test_the_deck_builds_to_html_and_pdf_with_its_images(deck):
         assert (out / link).is_file(), link
     assert manifest["figures"]["tfjs"] == "measured"
     assert manifest["figures"]["compare"] == "not measured"
+    assert manifest["figures"]["compare-latency"] == "measured"  # the benchmark's own plot, copied in
+    assert (out / "measured" / "compare" / "latency.png").read_bytes()[:4] == b"\x89PNG"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

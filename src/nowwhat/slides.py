@@ -31,6 +31,7 @@ IMAGES = REPO_ROOT / "images"
 MARP = SLIDES / "node_modules" / ".bin" / "marp"
 CHROMIUM = os.environ.get("NOWWHAT_CHROMIUM", "/usr/bin/chromium")
 MARKER = re.compile(r"^<!-- figure: (?P<name>[a-z0-9-]+) -->$", re.MULTILINE)
+MEASURED = "measured"  # where the deck's copies of the benchmarks' plots go, next to images/
 IMAGE_LINK = re.compile(r"!\[[^\]]*\]\((?P<path>[^)\s]+)\)")
 
 
@@ -155,12 +156,13 @@ def records_table(result, max_columns: int = 7) -> str:
 
 @dataclass(frozen=True)
 class Figure:
-    """A table in the deck, the result file it is made from (a path under the build folder), the command
-    that writes that file, and (if there is one) the command that measures this chapter alone."""
+    """A table or a plot in the deck: the result file it is made from (a path under the build folder), the
+    command that writes that file, how a JSON result becomes Markdown (a PNG is shown as it is), and the
+    command that measures this chapter alone, if there is one."""
 
     source: str
     produced_by: str
-    render: Callable[[dict], str]
+    render: Callable[[dict], str] | None = None
     alone: str | None = None
 
 
@@ -172,7 +174,9 @@ FIGURES = {
     ),
     "tfjs": Figure("tfjs/benchmark.json", "make bench", tfjs_figure, "make bench-tfjs"),
     "tflite": Figure("tflite/benchmark.json", "make bench", tflite_figure, "make bench-tflite"),
-    "compare": Figure("compare/benchmark.json", "make bench", records_table),
+    "compare": Figure("compare/results.json", "make bench", records_table),
+    "compare-latency": Figure("compare/latency.png", "make bench"),
+    "compare-parity": Figure("compare/parity.png", "make bench"),
     "memory": Figure("memory/memory.json", "make memory", memory_table),
 }
 
@@ -197,6 +201,11 @@ def render_figure(name: str, build: Path) -> tuple[str, bool]:
             f"> **Not measured on this machine yet.** Run `{figure.produced_by}` (it writes "
             f"`build/{figure.source}`{alone}), then `make slides`.",
             False,
+        )
+    if figure.render is None:  # a plot the benchmark drew: copied into the deck by build()
+        return (
+            f"![h:440 center]({MEASURED}/{figure.source})\n\n*{measured_on(path, {}, figure.source)}*",
+            True,
         )
     try:
         result = json.loads(path.read_text())
@@ -247,11 +256,12 @@ def build(out: Path | None = None, pdf: bool = True) -> dict:
     markdown, measured = fill(DECK.read_text(), build_dir())
     markdown = markdown.replace("](../images/", "](images/")
     with staged(out) as tmp:
-        (tmp / "images").mkdir()
         for link in images(markdown):
-            source = IMAGES / Path(link).relative_to("images")
-            if not source.exists():
+            folder, _, rest = link.partition("/")
+            source = (build_dir() if folder == MEASURED else IMAGES) / rest
+            if folder not in ("images", MEASURED) or not source.exists():
                 raise NowWhatError(f"slides/deck.md links to {link}, which does not exist: run `make images`")
+            (tmp / link).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, tmp / link)
         (tmp / "deck.md").write_text(markdown)
         marp(tmp / "deck.md", tmp / "deck.html")
