@@ -147,3 +147,13 @@ serve-flask: setup
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
 	$(BIN)/python -m nowwhat.bench_flask
+
+## Compare and choose: one harness measures every runtime on the same reviews in one run (cold start,
+## latency p50/p99, throughput at concurrency 8, size, peak memory, accuracy, parity) → build/compare/.
+## `make bench` also runs each chapter's own benchmark first.
+.PHONY: bench bench-compare
+
+bench-compare: setup
+	$(BIN)/python -m nowwhat.compare
+
+bench: bench-flask bench-tf-serving bench-tfjs bench-tflite bench-compare

@@ -1,0 +1,539 @@
+"""One benchmark harness for every runtime: `python -m nowwhat.compare [--quick]` (or `make bench`).
+
+For each runtime, on the same test reviews and this machine, in one run: cold start (process start to
+first prediction; for the browser, navigation to model ready), latency p50/p99 at batch size 1,
+throughput at concurrency 8 (servers), artifact size, peak memory, and accuracy and agreement with Keras.
+Cold start and latency are repeated `runs` times and reported as medians. Everything it starts is stopped,
+whatever happens. Output under <build>/compare/: results.json, results.md, probabilities.npz, plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nowwhat.artifacts import write_json
+from nowwhat.compare_probe import IN_PROCESS
+from nowwhat.errors import NowWhatError
+from nowwhat.paths import build_dir, model_dir, serving_base
+
+SETTINGS = {
+    "full": {"reviews": 1000, "latency_requests": 200, "throughput_seconds": 5.0, "runs": 3},
+    "quick": {"reviews": 40, "latency_requests": 20, "throughput_seconds": 1.0, "runs": 1},
+}
+CONCURRENCY = 8
+FLOAT32 = (
+    "keras",
+    "savedmodel",
+    "flask-naive",
+    "flask-production",
+    "tf-serving-rest",
+    "tf-serving-grpc",
+    "tflite-float32",
+    "tfjs-cpu",
+    "tfjs-webgl",
+)
+
+
+@dataclass
+class Result:
+    runtime: str
+    family: str
+    how: str
+    cold_start_s: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    throughput_rps: float | None = None
+    throughput_errors: int | None = None
+    size_bytes: int = 0
+    peak_memory_mib: float | None = None
+    probabilities: list = field(default_factory=list)
+    note: str = ""
+
+    def summary(self, labels) -> dict:
+        from nowwhat.metrics import classification_metrics
+
+        latency = np.array(self.latency_ms)
+        return {
+            "runtime": self.runtime,
+            "family": self.family,
+            "how": self.how,
+            "note": self.note,
+            "cold_start_s": round(statistics.median(self.cold_start_s), 3),
+            "latency_p50_ms": round(float(np.percentile(latency, 50)), 3),
+            "latency_p99_ms": round(float(np.percentile(latency, 99)), 3),
+            "throughput_rps_c8": None if self.throughput_rps is None else round(self.throughput_rps, 1),
+            "throughput_errors": self.throughput_errors,
+            "size_bytes": self.size_bytes,
+            "peak_memory_mib": None if self.peak_memory_mib is None else round(self.peak_memory_mib, 1),
+            "accuracy": classification_metrics(labels, self.probabilities)["accuracy"],
+        }
+
+
+def folder_bytes(path: Path) -> int:
+    path = Path(path)
+    return (
+        path.stat().st_size
+        if path.is_file()
+        else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    )
+
+
+class TreeMemory:
+    """Samples the resident memory of a process and its children every 0.2 s; keeps the peak (MiB)."""
+
+    def __init__(self, pid_source):
+        self.pid_source, self.peak, self._stop = pid_source, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for pid in self.pid_source():
+                with contextlib.suppress(psutil.Error):
+                    total += psutil.Process(pid).memory_info().rss
+            self.peak = max(self.peak, total / 2**20)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def process_tree(pid: int):
+    """A callable listing pid and all its descendants (for TreeMemory)."""
+    import psutil
+
+    def pids():
+        with contextlib.suppress(psutil.Error):
+            parent = psutil.Process(pid)
+            return [pid] + [c.pid for c in parent.children(recursive=True)]
+        return []
+
+    return pids
+
+
+def timed_ms(call, *args) -> float:
+    start = time.perf_counter()
+    call(*args)
+    return (time.perf_counter() - start) * 1000
+
+
+def load(make_client, seconds: float, texts: list[str]) -> tuple[float, int]:
+    """CONCURRENCY threads, each with its own client, send single reviews for `seconds` → (req/s, errors)."""
+    done, errors, lock = [0], [0], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        predict, i = make_client(), offset
+        while time.monotonic() < deadline:
+            try:
+                predict([texts[i % len(texts)]])
+                with lock:
+                    done[0] += 1
+            except Exception:  # counted, reported, never hidden
+                with lock:
+                    errors[0] += 1
+            i += CONCURRENCY
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(CONCURRENCY)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done[0] / (time.monotonic() - start), errors[0]
+
+
+# ── in-process runtimes: one fresh process per run ───────────────────────────────────────────────────
+
+
+def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
+    family = "LiteRT (ai-edge-litert)" if runtime.startswith("tflite") else "in-process TensorFlow"
+    how = {
+        "keras": "Keras model, model(texts) in process",
+        "savedmodel": "serving SavedModel signature, in process",
+    }.get(runtime, "edge client (no TensorFlow)")
+    result = Result(runtime, family, how)
+    for _ in range(cfg["runs"]):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nowwhat.compare_probe",
+                runtime,
+                str(texts_file),
+                str(cfg["latency_requests"]),
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+            timeout=600,
+        )
+        if out.returncode != 0:
+            raise NowWhatError(f"measuring {runtime} failed: {out.stderr.strip().splitlines()[-1:]}")
+        run = json.loads(out.stdout.strip().splitlines()[-1])
+        result.cold_start_s.append(run["cold_start_s"])
+        result.latency_ms += run["latency_ms"]
+        result.peak_memory_mib = max(result.peak_memory_mib or 0, run["peak_memory_mib"])
+        result.probabilities = run["probabilities"]
+    if runtime == "keras":
+        result.size_bytes = folder_bytes(model_dir() / "classifier.keras")
+    elif runtime == "savedmodel":
+        result.size_bytes = folder_bytes(serving_base() / "1")
+    else:
+        from nowwhat.tflite import bundle_dir
+
+        result.size_bytes = folder_bytes(bundle_dir() / f"{runtime.removeprefix('tflite-')}.tflite")
+    return result
+
+
+# ── servers: started, measured over HTTP/gRPC on loopback, stopped ──────────────────────────────────
+
+
+def measure_flask(kind: str, cfg: dict, texts) -> Result:
+    import requests
+
+    from nowwhat.flask_server import Server
+
+    path = "/predict" if kind == "naive" else "/v1/predict"
+    how = (
+        "2019-style app: Flask dev server, model.predict per request"
+        if kind == "naive"
+        else "gunicorn + Flask app factory, model loaded once per worker"
+    )
+    result = Result(f"flask-{kind}", "Flask", how, size_bytes=folder_bytes(serving_base() / "1"))
+
+    def client():
+        session = requests.Session()
+
+        def predict(batch):
+            response = session.post(url + path, json={"text": batch[0]}, timeout=60)
+            response.raise_for_status()
+            body = response.json()
+            return body["prediction"][0] if kind == "naive" else list(body["probabilities"].values())
+
+        return predict
+
+    for run in range(cfg["runs"]):
+        start = time.perf_counter()
+        with Server(kind) as server, TreeMemory(process_tree(server.process.pid)) as memory:
+            url = server.url
+            predict = client()
+            predict(texts[:1])
+            result.cold_start_s.append(time.perf_counter() - start)
+            result.latency_ms += [
+                timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
+            ]
+            if run == 0:
+                result.probabilities = [predict([t]) for t in texts]
+                result.throughput_rps, result.throughput_errors = load(
+                    client, cfg["throughput_seconds"], texts
+                )
+        result.peak_memory_mib = max(result.peak_memory_mib or 0, memory.peak)
+    return result
+
+
+def rest_predictor(server):
+    from tfserving_demo.rest_client import RestClient
+
+    client = RestClient(server.rest_url)
+    return lambda batch: client.probabilities(batch, version=1)[0]
+
+
+def grpc_predictor(server):
+    from tfserving_demo.grpc_client import GrpcClient
+
+    client = GrpcClient(server.grpc_target)
+    return lambda batch: client.predict(batch, version=1)["probabilities"][0].tolist()
+
+
+def measure_tf_serving(cfg: dict, texts) -> list[Result]:
+    """One server (real binary if available, else the development server), REST and gRPC, version 1."""
+    from tfserving_demo.run import serve
+
+    results = {}
+    for run in range(cfg["runs"]):
+        start = time.perf_counter()
+        with (
+            serve("auto", rest_port=0, grpc_port=0) as server,
+            TreeMemory(process_tree(server.process.pid)) as mem,
+        ):
+            rest_predictor(server)(texts[:1])
+            cold = time.perf_counter() - start
+            for protocol, make in (("rest", rest_predictor), ("grpc", grpc_predictor)):
+                if protocol not in results:
+                    results[protocol] = Result(
+                        f"tf-serving-{protocol}",
+                        "TF Serving",
+                        f"{server.description}, {protocol.upper()}, version 1",
+                        size_bytes=folder_bytes(serving_base() / "1"),
+                        note=""
+                        if server.kind != "dev"
+                        else "development server, not the real TF Serving binary",
+                    )
+                result, predict = results[protocol], make(server)
+                result.cold_start_s.append(cold)
+                result.latency_ms += [
+                    timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
+                ]
+                if run == 0:
+                    result.probabilities = [predict([t]) for t in texts]
+                    result.throughput_rps, result.throughput_errors = load(
+                        lambda m=make, s=server: m(s), cfg["throughput_seconds"], texts
+                    )
+        for result in results.values():
+            result.peak_memory_mib = max(result.peak_memory_mib or 0, mem.peak)
+    return list(results.values())
+
+
+# ── the browser: the demo page in headless Chromium ─────────────────────────────────────────────────
+
+_LATENCIES = """async ([texts, n]) => {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await window.reviewDemo.predict([texts[i % texts.length]]);
+    out.push(performance.now() - start);
+  }
+  return out;
+}"""
+
+
+def measure_tfjs(cfg: dict, texts) -> list[Result]:
+    import psutil
+
+    from nowwhat.tfjs import ensure_converted
+    from nowwhat.tfjs_browser import DemoServer, chromium, off_event_loop, open_demo, predict, state
+
+    manifest = ensure_converted()
+
+    @off_event_loop
+    def run_all():
+        results = []
+        with DemoServer() as server, chromium() as browser:
+            me = psutil.Process()
+            browser_pids = lambda: [p.pid for p in me.children(recursive=True) if "chrom" in p.name()]  # noqa: E731
+            for backend in ("cpu", "webgl"):
+                result = Result(
+                    f"tfjs-{backend}",
+                    "TensorFlow.js",
+                    f"demo page in headless Chromium, {backend} backend, float32 weights",
+                    size_bytes=manifest["bytes"]["float32"],
+                    note="cold start = navigation to model ready (browser already running)",
+                )
+                with TreeMemory(browser_pids) as memory:
+                    for run in range(cfg["runs"]):
+                        page, traffic = open_demo(browser, server.url, backend, "float32")
+                        info = state(page)
+                        if info["state"] != "ready":
+                            raise NowWhatError(f"the TF.js demo failed on {backend}: {info.get('error')}")
+                        result.cold_start_s.append(info["readyMs"] / 1000)
+                        result.latency_ms += page.evaluate(_LATENCIES, [texts, cfg["latency_requests"]])
+                        if run == 0:
+                            result.probabilities = predict(page, texts)
+                        if traffic.off_machine:
+                            raise NowWhatError(
+                                f"the page sent requests off this machine: {traffic.off_machine}"
+                            )
+                        page.context.close()
+                result.peak_memory_mib = memory.peak
+                results.append(result)
+        return results
+
+    return run_all()
+
+
+# ── the report ───────────────────────────────────────────────────────────────────────────────────────
+
+
+def parity_matrix(results: list[Result]) -> dict:
+    """Every runtime against every other: share of identical labels and max |Δp|."""
+    from nowwhat.metrics import agreement
+
+    return {
+        a.runtime: {b.runtime: agreement(a.probabilities, b.probabilities) for b in results} for a in results
+    }
+
+
+def machine() -> dict:
+    import psutil
+
+    model = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def run(quick: bool = False, out: Path | None = None, only: list[str] | None = None) -> dict:
+    """Measure every runtime (or `only` those), write the report, return it."""
+    from nowwhat.data import load_raw
+    from nowwhat.export import load_export
+    from nowwhat.tflite import ensure_converted as ensure_tflite
+
+    cfg = SETTINGS["quick" if quick else "full"]
+    out = Path(out or build_dir() / "compare")
+    exported = load_export()
+    ensure_tflite()
+    test = load_raw()["test"][: cfg["reviews"]]
+    texts, labels = test["review"].tolist(), test["score"].map(exported["labels"].index).to_numpy()
+    wanted = only or [
+        *IN_PROCESS[:2],
+        "flask-naive",
+        "flask-production",
+        "tf-serving",
+        *IN_PROCESS[2:],
+        "tfjs",
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "texts.json", texts)
+    report_machine = machine()
+    results: list[Result] = []
+    for name in wanted:
+        print(f"measuring {name} …", flush=True)
+        start = time.perf_counter()
+        if name in IN_PROCESS:
+            results.append(measure_in_process(name, cfg, out / "texts.json"))
+        elif name.startswith("flask-"):
+            results.append(measure_flask(name.removeprefix("flask-"), cfg, texts))
+        elif name == "tf-serving":
+            results += measure_tf_serving(cfg, texts)
+        elif name == "tfjs":
+            results += measure_tfjs(cfg, texts)
+        else:
+            raise NowWhatError(f"unknown runtime {name!r}")
+        print(f"      {time.perf_counter() - start:.1f} s", flush=True)
+    keras = next((r for r in results if r.runtime == "keras"), None)
+    rows = [r.summary(labels) for r in results]
+    if keras is not None:
+        from nowwhat.metrics import agreement
+
+        for row, result in zip(rows, results, strict=True):
+            row["vs_keras"] = agreement(keras.probabilities, result.probabilities)
+    report = {
+        "mode": "quick" if quick else "full",
+        "settings": cfg,
+        "concurrency": CONCURRENCY,
+        "machine": report_machine,
+        "data_fingerprint": exported["data_fingerprint"],
+        "results": rows,
+        "parity": parity_matrix(results),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "results.json", report)
+    np.savez_compressed(
+        out / "probabilities.npz", **{r.runtime: np.asarray(r.probabilities) for r in results}
+    )
+    (out / "results.md").write_text(table(report) + "\n")
+    plots(report, out)
+    return report
+
+
+def table(report: dict) -> str:
+    def cell(value, fmt="{:,.1f}"):
+        return "—" if value is None else fmt.format(value)
+
+    lines = [
+        "| runtime | cold start (s) | p50 (ms) | p99 (ms) | req/s at c=8 | size (MB) | peak memory (MiB) "
+        "| accuracy | same label as Keras | max abs. diff. vs Keras |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["results"]:
+        vs = row.get("vs_keras", {})
+        lines.append(
+            f"| {row['runtime']} | {row['cold_start_s']:.2f} | {row['latency_p50_ms']:.2f} | "
+            f"{row['latency_p99_ms']:.2f} | {cell(row['throughput_rps_c8'])} | "
+            f"{row['size_bytes'] / 1e6:.2f} | "
+            f"{cell(row['peak_memory_mib'], '{:,.0f}')} | {row['accuracy']:.3f} | "
+            f"{cell(vs.get('same_label'), '{:.1%}')} | {cell(vs.get('max_abs_diff'), '{:.1e}')} |"
+        )
+    return "\n".join(lines)
+
+
+def plots(report: dict, out: Path) -> None:
+    """latency.png (p50 with p99), cold_start.png, parity.png (max |Δp| between every pair)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = report["results"]
+    names = [r["runtime"] for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    p50 = [r["latency_p50_ms"] for r in rows]
+    p99 = [r["latency_p99_ms"] for r in rows]
+    axes[0].barh(names, p50, color="tab:blue", label="p50")
+    axes[0].scatter(p99, names, color="tab:red", marker="|", s=200, label="p99")
+    axes[0].set(xscale="log", xlabel="ms per review (batch size 1, log scale)", title="Latency")
+    axes[0].legend()
+    axes[1].barh(names, [r["cold_start_s"] for r in rows], color="tab:green")
+    axes[1].set(xlabel="seconds", title="Cold start: process start → first prediction")
+    for ax in axes:
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "latency_cold_start.png", dpi=110)
+    plt.close(fig)
+
+    matrix = np.array([[report["parity"][a][b]["max_abs_diff"] for b in names] for a in names])
+    fig, ax = plt.subplots(figsize=(8.5, 7))
+    image = ax.imshow(np.log10(np.maximum(matrix, 1e-9)), cmap="viridis_r", vmin=-9, vmax=0)
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    fig.colorbar(image, ax=ax, label="log10 max |Δp| (−9 = identical)")
+    ax.set_title("Parity: largest probability difference between runtimes")
+    fig.tight_layout()
+    fig.savefig(out / "parity.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nowwhat.compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts (CI): every runtime, few requests")
+    parser.add_argument("--only", nargs="+", metavar="RUNTIME", help="measure only these (e.g. keras tfjs)")
+    args = parser.parse_args(argv)
+    try:
+        report = run(quick=args.quick, only=args.only)
+    except NowWhatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(report))
+    print(f"\nwritten to {build_dir() / 'compare'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
