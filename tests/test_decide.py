@@ -67,3 +67,22 @@ def test_cli_answers_and_rejects_bad_answers():
         [sys.executable, "-m", "nowwhat", "decide", "--central", "maybe"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_evidence_quotes_the_measured_figures():
+    from nowwhat.decide import evidence
+
+    row = {
+        "runtime": "tflite-int8",
+        "latency_p50_ms": 0.0731,
+        "cold_start_s": 0.5,
+        "size_bytes": 325_000,
+        "accuracy": 0.811,
+        "throughput_rps_c8": None,
+        "note": "",
+    }
+    report = {"results": [row], "machine": {"cpus": 2}, "mode": "full"}
+    lines = evidence("tflite", report)
+    assert lines[0] == "tflite-int8: p50 0.07 ms per review, cold start 0.50 s, 0.33 MB, accuracy 0.811"
+    assert lines[-1] == "measured on 2 CPUs, full run"
+    assert "make bench" in evidence("flask", None)[0]

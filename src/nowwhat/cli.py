@@ -95,12 +95,18 @@ def cmd_refresh(args) -> None:
 
 
 def cmd_decide(args) -> None:
-    from nowwhat.decide import QUESTIONS, recommend
+    from nowwhat.decide import QUESTIONS, evidence, recommend
+    from nowwhat.paths import build_dir
 
     answers = {q: getattr(args, q) == "yes" for q in QUESTIONS}
     choice = recommend(**answers)
+    results = build_dir() / "compare" / "results.json"
+    report = json.loads(results.read_text()) if results.exists() else None
     print(f"start with {choice.title}: notebook {choice.notebook}, demo {choice.demo}")
     print(f"why: {choice.reason}")
+    print("measured here:")
+    for line in evidence(choice.runtime, report):
+        print(f"  {line}")
 
 
 def cmd_summary(args) -> None:

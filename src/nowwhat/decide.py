@@ -86,3 +86,31 @@ def recommend(central: bool, gpu: bool, privacy: bool, distribute: bool) -> Reco
             "tfjs", "no server to run: each user's browser downloads the model once and predicts locally."
         )
     return Recommendation("tflite", "a standalone device or process: a small file, no server, no network.")
+
+
+#: Which measured rows back each recommendation (see nowwhat.compare).
+EVIDENCE_ROWS = {
+    "flask": ("flask-production", "flask-naive"),
+    "tf-serving": ("tf-serving-grpc", "tf-serving-rest"),
+    "tfjs": ("tfjs-cpu", "tfjs-webgl"),
+    "tflite": ("tflite-int8", "tflite-float32"),
+}
+
+
+def evidence(runtime: str, report: dict | None) -> list[str]:
+    """One line of measured figures per relevant runtime, from a `nowwhat.compare` report."""
+    if not report:
+        return ["no measurements yet: run `make bench` (or `python -m nowwhat.compare --quick`)"]
+    rows = {row["runtime"]: row for row in report["results"]}
+    lines = []
+    for name in EVIDENCE_ROWS[runtime]:
+        if row := rows.get(name):
+            throughput = row.get("throughput_rps_c8")
+            lines.append(
+                f"{name}: p50 {row['latency_p50_ms']:.2f} ms per review, "
+                f"cold start {row['cold_start_s']:.2f} s, "
+                f"{row['size_bytes'] / 1e6:.2f} MB, accuracy {row['accuracy']:.3f}"
+                + (f", {throughput:,.0f} req/s at concurrency 8" if throughput else "")
+                + (f" ({row['note']})" if row.get("note") else "")
+            )
+    return [*lines, f"measured on {report['machine']['cpus']} CPUs, {report['mode']} run"]
