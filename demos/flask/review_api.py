@@ -33,7 +33,8 @@ log = logging.getLogger("review_api")
 
 
 class InvalidInput(Exception):
-    """A request that is well-formed JSON but breaks the contract (422), or is not JSON at all (400)."""
+    """A request the API refuses: JSON that breaks the contract (422), a body that is not JSON (400) or
+    is not declared as JSON (415)."""
 
     def __init__(self, detail: str, status: int = 422):
         super().__init__(detail)
@@ -58,7 +59,8 @@ def json_body(fields: dict[str, type]) -> dict:
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"the body is not valid JSON ({str(exc)[:120]})", 400) from None
     if not isinstance(body, dict):
-        raise InvalidInput(f"the body must be a JSON object like {{{', '.join(map(repr, fields))}: ...}}")
+        example = ", ".join(f'"{name}": ...' for name in fields)
+        raise InvalidInput(f"the body must be a JSON object like {{{example}}}")
     for name, kind in fields.items():
         if name not in body:
             raise InvalidInput(f"the field {name!r} is missing")
