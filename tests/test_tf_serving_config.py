@@ -11,6 +11,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -122,7 +123,7 @@ def test_kustomization_builds_the_configmap_the_deployment_mounts():
 
 
 def _check_compose(path: Path) -> subprocess.CompletedProcess:
-    command = [shutil.which("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)]
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

@@ -69,6 +69,15 @@ def docker_engine() -> bool:
         return False
 
 
+def compose_plugin() -> bool:
+    try:
+        return (
+            subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=15).returncode == 0
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 def binary() -> str | None:
     return os.environ.get("TFSERVING_BIN") or shutil.which("tensorflow_model_server")
 
@@ -116,7 +125,7 @@ def command(kind: str, models: Path, rest_port: int, grpc_port: int) -> tuple[li
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if kind == "docker":
         env.update(MODELS_DIR=str(models), REST_PORT=str(rest_port), GRPC_PORT=str(grpc_port), IMAGE=IMAGE)
-        if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        if compose_plugin():
             return ["docker", "compose", "-f", str(DEMO / "compose.yaml"), "up"], env
         return [
             "docker",
