@@ -471,15 +471,21 @@ def table(report: dict) -> str:
         "| accuracy | same label as Keras | max abs. diff. vs Keras |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    notes = []
     for row in report["results"]:
         vs = row.get("vs_keras", {})
+        name = row["runtime"]
+        if row.get("note"):
+            notes.append(f"{name}: {row['note']}")
+            name += f" [{len(notes)}]"
         lines.append(
-            f"| {row['runtime']} | {row['cold_start_s']:.2f} | {row['latency_p50_ms']:.2f} | "
+            f"| {name} | {row['cold_start_s']:.2f} | {row['latency_p50_ms']:.2f} | "
             f"{row['latency_p99_ms']:.2f} | {cell(row['throughput_rps_c8'])} | "
             f"{row['size_bytes'] / 1e6:.2f} | "
             f"{cell(row['peak_memory_mib'], '{:,.0f}')} | {row['accuracy']:.3f} | "
             f"{cell(vs.get('same_label'), '{:.1%}')} | {cell(vs.get('max_abs_diff'), '{:.1e}')} |"
         )
+    lines += ["", *(f"- [{i}] {note}" for i, note in enumerate(notes, 1))] if notes else []
     return "\n".join(lines)
 
 
@@ -537,3 +543,45 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def highlights(report: dict) -> list[str]:
+    """A few sentences a learner can read off the table, computed from it (never typed by hand)."""
+    rows = {row["runtime"]: row for row in report["results"]}
+    lines = []
+    fastest = min(rows.values(), key=lambda r: r["latency_p50_ms"])
+    slowest = max(rows.values(), key=lambda r: r["latency_p50_ms"])
+    lines.append(
+        f"Per review, {fastest['runtime']} is fastest ({fastest['latency_p50_ms']:.3f} ms at p50) and "
+        f"{slowest['runtime']} slowest ({slowest['latency_p50_ms']:.1f} ms): "
+        f"{slowest['latency_p50_ms'] / fastest['latency_p50_ms']:,.0f}× apart for the same model."
+    )
+    if {"flask-naive", "flask-production"} <= rows.keys():
+        naive, prod = rows["flask-naive"], rows["flask-production"]
+        lines.append(
+            f"The production Flask app serves {prod['throughput_rps_c8'] / naive['throughput_rps_c8']:.0f}× "
+            f"the naive 2019 app's requests at concurrency 8 ({prod['throughput_rps_c8']:,.0f} vs "
+            f"{naive['throughput_rps_c8']:,.0f} req/s), at the price of "
+            f"{prod['peak_memory_mib'] / naive['peak_memory_mib']:.1f}× the memory (one model per worker)."
+        )
+    if {"tf-serving-rest", "tf-serving-grpc"} <= rows.keys():
+        rest, grpc = rows["tf-serving-rest"], rows["tf-serving-grpc"]
+        lines.append(
+            f"gRPC vs REST on the same server: p50 {grpc['latency_p50_ms']:.2f} vs "
+            f"{rest['latency_p50_ms']:.2f} ms, {grpc['throughput_rps_c8']:,.0f} vs "
+            f"{rest['throughput_rps_c8']:,.0f} req/s at concurrency 8."
+        )
+    smallest = min(rows.values(), key=lambda r: r["size_bytes"])
+    lines.append(
+        f"The smallest artifact is {smallest['runtime']} ({smallest['size_bytes'] / 1e6:.2f} MB, accuracy "
+        f"{smallest['accuracy']:.3f}); the Keras file is {rows['keras']['size_bytes'] / 1e6:.2f} MB."
+        if "keras" in rows
+        else f"The smallest artifact is {smallest['runtime']}."
+    )
+    starts = sorted(rows.values(), key=lambda r: r["cold_start_s"])
+    lines.append(
+        f"Cold start ranges from {starts[0]['cold_start_s']:.2f} s ({starts[0]['runtime']}) to "
+        f"{starts[-1]['cold_start_s']:.2f} s ({starts[-1]['runtime']}): importing TensorFlow and loading "
+        "a model dominates, which matters for scale-to-zero and serverless."
+    )
+    return lines
