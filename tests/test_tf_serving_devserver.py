@@ -429,3 +429,31 @@ def test_server_exits_when_its_parent_is_killed(models, tmp_path):
     finally:
         if _alive(server_pid):
             os.kill(server_pid, 9)
+
+
+def test_moving_a_label_in_the_config_needs_no_restart(models, tmp_path):
+    """serving_config.md: with --model_config_file_poll_wait_seconds the server re-reads the config;
+    promoting the canary is moving `stable` to version 2."""
+    config = tmp_path / "models.config"
+    config.write_text(local_model_config(models).read_text())
+    flags = [
+        f"--model_config_file={config}",
+        "--model_config_file_poll_wait_seconds=1",
+        "--allow_version_labels_for_unavailable_models=true",
+    ]
+    with devserver(*flags, log=tmp_path / "server.log") as (url, _, _):
+
+        def stable_version():
+            return requests.get(f"{url}/v1/models/reviews/labels/stable", timeout=10).json()[
+                "model_version_status"
+            ][0]["version"]
+
+        assert stable_version() == "1"  # the ports open only after both versions have loaded
+        promoted = re.sub(r'(key: "stable"\s+value: )1', r"\g<1>2", config.read_text())
+        assert promoted != config.read_text()
+        config.write_text(promoted)
+        deadline = time.monotonic() + 60
+        while stable_version() != "2":
+            assert time.monotonic() < deadline, "the moved label was not picked up"
+            time.sleep(0.3)
+        assert "model config reloaded" in (tmp_path / "server.log").read_text()

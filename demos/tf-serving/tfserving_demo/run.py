@@ -172,6 +172,8 @@ class Server:
         return KINDS[self.kind]
 
     def log_tail(self, lines: int = 15) -> str:
+        if self.log_path is None:
+            return "(the server's log went to the terminal)"
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -209,7 +211,7 @@ def banner(server: Server) -> str:
     line = "=" * 78
     return (
         f"{line}\n  MODEL SERVER: {server.description}\n  why: {server.why}\n"
-        f"  REST {server.rest_url}   gRPC {server.grpc_target}   log {server.log_path}\n{line}"
+        f"  REST {server.rest_url}   gRPC {server.grpc_target}   log {server.log_path or 'below'}\n{line}"
     )
 
 
@@ -220,19 +222,29 @@ def serve(
     rest_port: int = 8501,
     grpc_port: int = 8500,
     timeout: float = 180,
+    echo: bool = False,
 ):
-    """Start the server, wait until both versions are AVAILABLE, yield it, always stop it."""
+    """Start the server, wait until both versions are AVAILABLE, yield it, always stop it.
+
+    The server's log goes to <models>/../logs/, or with `echo` to this terminal (after the banner)."""
     models = Path(models or default_models()).resolve()
     ensure_models(models)
     kind, why = pick(kind)
     rest_port, grpc_port = rest_port or free_port(), grpc_port or free_port()
     argv, env = command(kind, models, rest_port, grpc_port)
-    log_path = models.parent / f"server-{kind}-{rest_port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(kind, why, f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}", process, log_path)
+    urls = f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}"
+    if echo:
+        server = Server(kind, why, *urls)
+        print(banner(server), flush=True)
+        server.process = subprocess.Popen(argv, env=env, start_new_session=True)
+    else:
+        log_path = models.parent / "logs" / f"server-{kind}-{rest_port}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        server = Server(kind, why, *urls, process, log_path)
     atexit.register(server.stop)
     try:
         server.wait_ready(timeout)
@@ -255,16 +267,20 @@ def connect(models: Path | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="./run.sh", description=__doc__)
-    p.add_argument("--server", choices=("auto", *KINDS), default="auto")
-    p.add_argument("--models", type=Path, default=None, help="model base folder (default: %(default)s)")
+    p.add_argument("--server", choices=("auto", "docker", "binary", "dev"), default="auto")
+    p.add_argument(
+        "--models",
+        type=Path,
+        help="model base folder (default: $TFSERVING_MODELS or <build>/tf-serving/models)",
+    )
     p.add_argument("--rest-port", type=int, default=8501)
     p.add_argument("--grpc-port", type=int, default=8500)
     args = p.parse_args(argv)
     try:
-        with serve(args.server, args.models, args.rest_port, args.grpc_port) as server:
-            print(banner(server), flush=True)
+        with serve(args.server, args.models, args.rest_port, args.grpc_port, echo=True) as server:
             print(
-                f"ready: try `curl {server.rest_url}/v1/models/reviews`; Ctrl-C stops it",
+                f"ready: {server.description}; try `curl {server.rest_url}/v1/models/reviews`; "
+                "Ctrl-C stops it",
                 flush=True,
             )
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -116,10 +116,25 @@ def orphan_check(stop: threading.Event):
     return check
 
 
+def config_watch(path: str, manager):
+    """Re-read the model config file when its content changes (labels moved, versions added)."""
+    from . import config
+
+    seen = Path(path).read_text()
+
+    def check():
+        nonlocal seen
+        text = Path(path).read_text()
+        if text != seen:
+            manager.apply_config(config.model_server_config(Path(path)))
+            seen = text
+
+    return check
+
+
 def serve(args) -> None:
     from werkzeug.serving import make_server
 
-    from . import config
     from .errors import ServingError
     from .grpc_service import create_server
     from .metrics import Metrics
@@ -137,11 +152,7 @@ def serve(args) -> None:
     every(max(args.file_system_poll_wait_seconds, 1), stop, manager.poll)
     every(1, stop, orphan_check(stop))
     if args.model_config_file and args.model_config_file_poll_wait_seconds > 0:
-        every(
-            args.model_config_file_poll_wait_seconds,
-            stop,
-            lambda: manager.apply_config(config.model_server_config(Path(args.model_config_file))),
-        )
+        every(args.model_config_file_poll_wait_seconds, stop, config_watch(args.model_config_file, manager))
     metrics = Metrics()
     grpc_server = None
     if args.port:
