@@ -151,6 +151,47 @@ MEMORY_RESULT = {
     ],
 }
 
+COMPARE_RESULT = {
+    "mode": "quick",
+    "machine": {"cpu": "AMD EPYC", "cpus": 2},
+    "results": [
+        {
+            "runtime": "keras",
+            "note": None,
+            "cold_start_s": 7.25,
+            "latency_p50_ms": 12.36,
+            "latency_p99_ms": 20.46,
+            "throughput_rps_c8": None,
+            "size_bytes": 4_260_000,
+            "peak_memory_mib": 661.0,
+            "accuracy": 0.775,
+            "vs_keras": {"same_label": 1.0, "max_abs_diff": 0.0},
+        },
+        {
+            "runtime": "tflite-int8",
+            "note": None,
+            "cold_start_s": 0.72,
+            "latency_p50_ms": 0.14,
+            "latency_p99_ms": 2.48,
+            "throughput_rps_c8": None,
+            "size_bytes": 320_000,
+            "peak_memory_mib": 49.0,
+            "accuracy": 0.775,
+            "vs_keras": {"same_label": 1.0, "max_abs_diff": 0.015},
+        },
+    ],
+}
+
+
+def test_the_comparison_table_and_its_highlights_come_from_the_comparison(tmp_path):
+    _write(tmp_path, "compare/results.json", COMPARE_RESULT)
+    filled, measured = slides.fill("<!-- figure: compare -->\n<!-- figure: compare-highlights -->", tmp_path)
+    assert measured == {"compare": True, "compare-highlights": True}
+    assert "| keras | 7.25 | 12.36 | 20.46 | — | 4.26 | 661 | 0.775 | 100.0% | 0.0e+00 |" in filled
+    assert "- Per review, tflite-int8 is fastest (0.140 ms at p50) and keras slowest (12.4 ms)" in filled
+    assert filled.count("Quick run (small counts, as in CI): run `make bench` for the real figures.") == 2
+    assert "2 CPUs (AMD EPYC) · from `build/compare/results.json`" in filled
+
 
 def test_each_chapter_result_becomes_its_table(tmp_path):
     _write(tmp_path, "flask/benchmark.json", FLASK_RESULT)
@@ -187,17 +228,8 @@ def test_an_unknown_figure_is_a_one_line_error(tmp_path):
         slides.fill("<!-- figure: speed -->", tmp_path)
 
 
-def test_the_fallback_table_shows_the_flat_fields_of_the_first_list_of_records():
-    result = {
-        "machine": "x",
-        "runs": [
-            {"runtime": "a", "p50_ms": 1.23456, "ok": True, "nested": {}},
-            {"runtime": "b|c", "p50_ms": 20, "ok": False, "nested": {}},
-        ],
-    }
-    assert slides.records_table(result) == "| runtime | p50_ms |\n|---|---|\n| a | 1.23 |\n| b\\|c | 20 |"
-    with pytest.raises(KeyError):
-        slides.records_table({"runs": []})
+def test_a_pipe_in_a_cell_cannot_split_a_table_row():
+    assert slides.table(["runtime", "p50"], [["a|b", 1]]) == "| runtime | p50 |\n|---|---|\n| a\\|b | 1 |"
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +239,7 @@ def deck(tmp_path_factory):
     _write(build, "tfjs/benchmark.json", TFJS_RESULT)
     _write(build, "model/manifest.json", MODEL_RESULT)
     (build / "compare").mkdir()
-    Image.new("RGB", (640, 320), "steelblue").save(build / "compare" / "latency.png")
+    Image.new("RGB", (640, 320), "steelblue").save(build / "compare" / "latency_cold_start.png")
     out = tmp_path_factory.mktemp("slides") / "deck"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NOWWHAT_BUILD", str(build))
@@ -227,7 +259,7 @@ def test_the_deck_builds_to_html_and_pdf_with_its_images(deck):
     assert manifest["figures"]["tfjs"] == "measured"
     assert manifest["figures"]["compare"] == "not measured"
     assert manifest["figures"]["compare-latency"] == "measured"  # the benchmark's own plot, copied in
-    assert (out / "measured" / "compare" / "latency.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "measured" / "compare" / "latency_cold_start.png").read_bytes()[:4] == b"\x89PNG"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

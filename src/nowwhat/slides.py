@@ -110,6 +110,24 @@ def tflite_figure(result: dict) -> str:
     return f"{tflite_table(result)}\n\n{settings}"
 
 
+def _quick_note(result: dict) -> str:
+    return "\n\n**Quick run (small counts, as in CI): run `make bench` for the real figures.**" * (
+        result.get("mode") == "quick"
+    )
+
+
+def compare_figure(result: dict) -> str:
+    from nowwhat.compare import table as compare_table
+
+    return compare_table(result) + _quick_note(result)
+
+
+def compare_highlights(result: dict) -> str:
+    from nowwhat.compare import highlights
+
+    return "\n".join(f"- {line}" for line in highlights(result)) + _quick_note(result)
+
+
 def memory_table(result: dict) -> str:
     rows = [
         [
@@ -123,35 +141,6 @@ def memory_table(result: dict) -> str:
     ]
     header = ["notebook", "peak RSS", "peak PSS", "run time", f"under {result['budget_mb'] / 1024:.1f} GB?"]
     return table(header, rows)
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
-
-
-def records_table(result, max_columns: int = 7) -> str:
-    """Any result holding a list of flat records (the first such list found), as a table of their fields.
-
-    The fallback for a chapter whose result format has no dedicated table yet: still the measured values,
-    only less selective about which to show.
-    """
-    records = (
-        result
-        if isinstance(result, list)
-        else next(
-            (v for v in result.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)),
-            None,
-        )
-    )
-    if not records:
-        raise KeyError("no list of records")
-    columns = [
-        k for k, v in records[0].items() if isinstance(v, str | int | float) and not isinstance(v, bool)
-    ]
-    columns = [c for c in columns if all(c in r for r in records)][:max_columns]
-    return table(columns, [[_cell(r[c]) for c in columns] for r in records])
 
 
 @dataclass(frozen=True)
@@ -174,18 +163,22 @@ FIGURES = {
     ),
     "tfjs": Figure("tfjs/benchmark.json", "make bench", tfjs_figure, "make bench-tfjs"),
     "tflite": Figure("tflite/benchmark.json", "make bench", tflite_figure, "make bench-tflite"),
-    "compare": Figure("compare/results.json", "make bench", records_table),
-    "compare-latency": Figure("compare/latency.png", "make bench"),
-    "compare-parity": Figure("compare/parity.png", "make bench"),
+    "compare": Figure("compare/results.json", "make bench", compare_figure, "make bench-compare"),
+    "compare-highlights": Figure(
+        "compare/results.json", "make bench", compare_highlights, "make bench-compare"
+    ),
+    "compare-latency": Figure("compare/latency_cold_start.png", "make bench", None, "make bench-compare"),
+    "compare-parity": Figure("compare/parity.png", "make bench", None, "make bench-compare"),
     "memory": Figure("memory/memory.json", "make memory", memory_table),
 }
 
 
 def measured_on(path: Path, result: dict, source: str) -> str:
     """When and where a result was measured, from the file itself (its date, else its modification time)."""
-    env = result.get("environment", {})
+    env = result.get("environment") or result.get("machine") or {}
     when = result.get("created") or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat()
-    where = f", {env['cpus']} CPUs ({env['machine']})" if {"cpus", "machine"} <= env.keys() else ""
+    kind = env.get("machine") or env.get("cpu")
+    where = f", {env['cpus']} CPUs ({kind})" if "cpus" in env and kind else ""
     return f"measured {when[:10]}{where} · from `build/{source}`"
 
 
