@@ -80,7 +80,19 @@ def wrk(url: str, script: Path, concurrency: int, seconds: float) -> dict:
         raise NowWhatError(
             "the load generator wrk is not installed: run `make setup-flask` (apt-get install wrk)"
         )
-    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "60s", "-s", str(script), url]
+    if int(seconds) != seconds or seconds < 1:
+        raise NowWhatError(f"wrk runs for whole seconds (1 or more), not {seconds}")
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{int(seconds)}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(script),
+        url,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
     line = next((x for x in result.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
     if result.returncode or line is None:
@@ -244,7 +256,7 @@ def summarise(rows: list[dict], ceiling: dict) -> dict:
 
 
 def benchmark(
-    seconds: float = 5.0,
+    seconds: int = 5,
     repeats: int = 3,
     reviews: int = 200,
     concurrency=CONCURRENCY,
@@ -335,7 +347,7 @@ def table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.bench_flask", description=__doc__.split("\n\n")[0])
-    top.add_argument("--seconds", type=float, default=5.0, help="length of each wrk run")
+    top.add_argument("--seconds", type=int, default=5, help="length of each wrk run (whole seconds)")
     top.add_argument("--repeats", type=int, default=3, help="runs per server and concurrency (median kept)")
     top.add_argument("--reviews", type=int, default=200, help="distinct test reviews the load cycles through")
     args = top.parse_args(argv)
