@@ -272,7 +272,7 @@ def benchmark(
     load_start = os.getloadavg()
     rows = bench_server("naive", texts, seconds, repeats, concurrency)
     rows += bench_server("production", texts, seconds, repeats, concurrency)
-    ceiling = in_process_ceiling(texts, max(seconds, 3.0), export_dir())
+    ceiling = in_process_ceiling(texts, seconds, export_dir())
     result = {
         "environment": {
             "cpus": os.cpu_count(),
