@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nowwhat.artifacts import write_json
+from nowwhat.artifacts import read_manifest, write_json, write_manifest
 from nowwhat.errors import NowWhatError
 from nowwhat.flask_server import DEMO_DIR, Server
 from nowwhat.paths import build_dir
@@ -303,6 +303,15 @@ def benchmark(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, result)
     plot(result).savefig(out.with_suffix(".png"), dpi=110)
+    exported = read_manifest(export_dir(), "export", "python -m nowwhat export")
+    write_manifest(
+        out.parent,
+        "flask benchmark",
+        results=out.name,
+        data_fingerprint=exported["data_fingerprint"],
+        exported_model=exported["code_version"],
+        targets_met=result.get("targets_met"),
+    )
     return result
 
 
