@@ -90,4 +90,5 @@ def read_manifest(folder: Path, kind: str, rebuild: str) -> dict:
 
 
 def write_json(path: Path, payload) -> None:
-    Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    """Strict JSON (no NaN/Infinity), so every runtime's parser, JavaScript's included, can read it."""
+    Path(path).write_text(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -9,12 +9,11 @@ import { describe, it } from "node:test";
 import { tokenizerExportDir } from "../artifacts.mjs";
 import { Tokenizer, standardize, tokens } from "../public/tokenizer.js";
 
-/** Python's json writes NaN (the empty text has no tokens to average); JSON.parse needs null. */
 function readJson(path) {
   if (!existsSync(path)) {
     throw new Error(`${path} is missing: run \`python -m nowwhat export\` in the repository first`);
   }
-  return JSON.parse(readFileSync(path, "utf8").replace(/^(\s*)NaN(,?)$/gm, "$1null$2"));
+  return JSON.parse(readFileSync(path, "utf8"));
 }
 
 const dir = tokenizerExportDir();
