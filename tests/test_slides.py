@@ -146,8 +146,20 @@ TFLITE_RESULT = {
 MEMORY_RESULT = {
     "budget_mb": 1536,
     "notebooks": [
-        {"notebook": "01_train.ipynb", "peak_rss_mb": 815.4, "peak_pss_mb": 773.3, "seconds": 37.1},
-        {"notebook": "04_tfjs_browser.ipynb", "peak_rss_mb": 2277.0, "peak_pss_mb": 1416.2, "seconds": 85.0},
+        {
+            "notebook": "01_train.ipynb",
+            "peak_rss_mb": 815.4,
+            "peak_pss_mb": 773.3,
+            "seconds": 37.1,
+            "status": "ok",
+        },
+        {
+            "notebook": "04_tfjs_browser.ipynb",
+            "peak_rss_mb": 2277.0,
+            "peak_pss_mb": 1416.2,
+            "seconds": 85.0,
+            "status": "failed: 04_tfjs_browser.ipynb failed in cell 10: ValueError",
+        },
     ],
 }
 
@@ -207,9 +219,9 @@ def test_each_chapter_result_becomes_its_table(tmp_path):
     assert "served by the DEVELOPMENT server (a Python stand-in, NOT TensorFlow Serving)" in filled
     assert "| int8 | 330 kB | 25.7% | 0.806 | 98.1% |" in filled
     assert "ai_edge_litert 9.9 (XNNPACK, 1 thread); 1000 test reviews" in filled
-    assert "| notebook | peak RSS | peak PSS | run time | under 1.5 GB? |" in filled
-    assert "| 01_train.ipynb | 815 MB | 773 MB | 37 s | yes |" in filled
-    assert "| 04_tfjs_browser.ipynb | 2277 MB | 1416 MB | 85 s | **no** |" in filled
+    assert "| notebook | peak RSS | peak PSS | run time | RSS under 1.5 GB? | ran |" in filled
+    assert "| 01_train.ipynb | 815 MB | 773 MB | 37 s | yes | ok |" in filled
+    assert "| 04_tfjs_browser.ipynb | 2277 MB | 1416 MB | 85 s | **no** | **failed** |" in filled
 
 
 def test_a_result_in_another_format_is_a_one_line_error(tmp_path):

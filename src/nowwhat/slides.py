@@ -136,11 +136,12 @@ def memory_table(result: dict) -> str:
             f"{n['peak_pss_mb']:.0f} MB",
             f"{n['seconds']:.0f} s",
             "yes" if n["peak_rss_mb"] <= result["budget_mb"] else "**no**",
+            "ok" if n["status"] == "ok" else "**failed**",
         ]
         for n in result["notebooks"]
     ]
-    header = ["notebook", "peak RSS", "peak PSS", "run time", f"under {result['budget_mb'] / 1024:.1f} GB?"]
-    return table(header, rows)
+    budget = f"RSS under {result['budget_mb'] / 1024:.1f} GB?"
+    return table(["notebook", "peak RSS", "peak PSS", "run time", budget, "ran"], rows)
 
 
 @dataclass(frozen=True)
