@@ -42,7 +42,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf build
@@ -118,7 +118,7 @@ $(VENV)/.tf-serving-installed: $(STAMP) $(TFS_DEMO)/pyproject.toml
 
 ## Docker's tensorflow/serving, else tensorflow_model_server, else the development server (it says which).
 serve-tf: setup
-	PYTHON=$(BIN)/python $(TFS_DEMO)/run.sh
+	PYTHON=$(abspath $(BIN))/python $(TFS_DEMO)/run.sh $(RUN_ARGS)
 
 ## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
 bench-tf-serving: setup

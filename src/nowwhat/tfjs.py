@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nowwhat.artifacts import read_manifest, staged, write_manifest
@@ -86,10 +85,8 @@ def convert(out: Path | None = None) -> dict:
     out = Path(out or model_dir())
     exported = load_export()
     with staged(out) as tmp:
-        with ThreadPoolExecutor(len(WEIGHTS)) as pool:  # two converter processes at once: half the wait
-            jobs = [pool.submit(convert_saved_model, core_dir() / "saved_model", tmp / w, w) for w in WEIGHTS]
-            for job in jobs:
-                job.result()
+        for weights in WEIGHTS:  # one at a time: each converter is a ~740 MB TensorFlow process (Binder)
+            convert_saved_model(core_dir() / "saved_model", tmp / weights, weights)
         shutil.copy(tokenizer_dir() / "tokenizer.json", tmp / "tokenizer.json")
         model_json = json.loads((tmp / "float32" / "model.json").read_text())
         manifest = write_manifest(
