@@ -11,6 +11,7 @@ labels — the layout below is TensorFlow Serving's, so the same folder serves b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -72,8 +73,11 @@ class ReviewModel:
         threads = threads if threads is not None else int(os.environ.get("TF_THREADS", "1"))
         if threads:
             # One thread per worker: the workers already use every core; more threads only fight.
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
+            # TensorFlow fixes its thread pools when it first runs anything; in a process that already
+            # has (a test session, a notebook), keep what it chose rather than fail.
+            with contextlib.suppress(RuntimeError):
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
         self._tf = tf
         self._loaded = tf.saved_model.load(str(self.info.path))  # keep a reference: it owns the variables
         self.serving_function = self._loaded.signatures[SIGNATURE]
