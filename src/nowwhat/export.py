@@ -17,6 +17,7 @@ from pathlib import Path
 from nowwhat import tokenizer as tok
 from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
 from nowwhat.data import LABELS, load_splits
+from nowwhat.errors import NowWhatError
 from nowwhat.model import NGRAMS, SEQUENCE_LENGTH
 from nowwhat.paths import MODEL_NAME, export_dir, model_dir
 from nowwhat.training import CORE_FILE, load_trained, predict
@@ -169,3 +170,16 @@ def describe_signature(saved_model: Path, name: str = "serving_default") -> dict
         "inputs": {key: fmt(spec) for key, spec in sorted(fn.structured_input_signature[1].items())},
         "outputs": {key: fmt(spec) for key, spec in sorted(fn.structured_outputs.items())},
     }
+
+
+def ensure_derived(folder: Path, kind: str, rebuild: str, build, what: str) -> dict:
+    """The manifest of an artifact derived from the export (a TF.js model, a LiteRT bundle, …), rebuilt by
+    `build()` when it is missing or was made from an older export, saying so either way."""
+    try:
+        manifest = read_manifest(folder, kind, rebuild)
+        if manifest.get("export_created") == load_export()["created"]:
+            return manifest
+        print(f"the {what} in {folder} predates the export in {export_dir()}: converting again")
+    except NowWhatError:
+        print(f"no {what} in {folder}: converting the exported core model")
+    return build()

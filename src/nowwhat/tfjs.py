@@ -25,10 +25,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nowwhat.artifacts import read_manifest, staged, write_manifest
+from nowwhat.artifacts import staged, write_manifest
 from nowwhat.errors import NowWhatError
-from nowwhat.export import load_export
-from nowwhat.paths import REPO_ROOT, build_dir, core_dir, export_dir, tokenizer_dir
+from nowwhat.export import ensure_derived, load_export
+from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
 
 KIND = "tfjs model"
 REBUILD = "python -m nowwhat.tfjs convert"
@@ -104,14 +104,7 @@ def convert(out: Path | None = None) -> dict:
 
 def ensure_converted() -> dict:
     """The converted model's manifest, converting first when it is missing or older than the export."""
-    try:
-        manifest = read_manifest(model_dir(), KIND, REBUILD)
-        if manifest["export_created"] == load_export()["created"]:
-            return manifest
-        print(f"the TF.js model in {model_dir()} predates the export in {export_dir()}: converting again")
-    except NowWhatError:
-        print(f"no TF.js model in {model_dir()}: converting the exported core model (about 15 s)")
-    return convert()
+    return ensure_derived(model_dir(), KIND, REBUILD, convert, "TF.js model")
 
 
 def inspect(folder: Path) -> dict:

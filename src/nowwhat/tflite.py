@@ -24,10 +24,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
+from nowwhat.artifacts import staged, write_json, write_manifest
 from nowwhat.errors import NowWhatError
-from nowwhat.export import load_export
-from nowwhat.paths import build_dir, core_dir, export_dir, tokenizer_dir
+from nowwhat.export import ensure_derived, load_export
+from nowwhat.paths import build_dir, core_dir, tokenizer_dir
 
 KIND = "tflite bundle"
 REBUILD = "python -m nowwhat.tflite convert"
@@ -151,14 +151,7 @@ def convert(out: Path | None = None) -> dict:
 
 def ensure_converted() -> dict:
     """The bundle's manifest, converting first when it is missing or older than the export."""
-    try:
-        manifest = read_manifest(bundle_dir(), KIND, REBUILD)
-        if manifest["export_created"] == load_export()["created"]:
-            return manifest
-        print(f"the LiteRT bundle in {bundle_dir()} predates the export in {export_dir()}: converting again")
-    except NowWhatError:
-        print(f"no LiteRT bundle in {bundle_dir()}: converting the exported core model (about 5 s)")
-    return convert()
+    return ensure_derived(bundle_dir(), KIND, REBUILD, convert, "LiteRT bundle")
 
 
 def inspect(path: Path) -> dict:
