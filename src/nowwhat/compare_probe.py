@@ -53,6 +53,28 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: best available
 
 
+def keras_in_subprocess(texts: list[str]):
+    """Keras probabilities for `texts`, computed in a child process so the caller never loads TensorFlow
+    (a notebook kernel that drives Chromium stays about 650 MB smaller: Binder's memory)."""
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "texts.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(texts, f)
+        out = subprocess.run(
+            [sys.executable, "-m", "nowwhat.compare_probe", "keras", path, "0"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+    return np.asarray(json.loads(out.stdout.strip().splitlines()[-1])["probabilities"])
+
+
 def main(argv: list[str]) -> int:
     runtime, texts_file, requests = argv[0], argv[1], int(argv[2])
     born = psutil.Process().create_time()

@@ -33,14 +33,14 @@ _RATE = """async ([text, ms]) => {
 
 
 def keras_reference(n: int):
-    """Test texts, true label ids and Keras probabilities for the first n test reviews."""
+    """Test texts, true label ids and Keras probabilities for the first n test reviews (Keras runs in a
+    child process: the caller, often a notebook kernel driving Chromium, stays free of TensorFlow)."""
+    from nowwhat.compare_probe import keras_in_subprocess
     from nowwhat.data import load_splits
-    from nowwhat.training import load_trained
-    from nowwhat.training import predict as keras_predict
 
     splits = load_splits()
     texts, labels = splits.texts("test")[:n], splits.label_ids("test")[:n]
-    return texts, labels, keras_predict(load_trained()[0], texts)
+    return texts, labels, keras_in_subprocess(texts)
 
 
 def measure(browser, url: str, backend: str, weights: str, keras: tuple, loads: int, seconds: float):
