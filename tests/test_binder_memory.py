@@ -79,3 +79,15 @@ def test_a_chosen_notebook_runs_after_the_foundation_notebooks_unmeasured(tmp_pa
     report = json.loads((tmp_path / "build" / "memory" / "memory.json").read_text())
     assert [(n["notebook"], n["status"]) for n in report["notebooks"]] == [("02_chapter.ipynb", "ok")]
     assert not (tmp_path / "build" / "trained").exists()  # the notebooks ran in a fresh build folder
+
+
+def test_processes_are_named_as_people_know_them():
+    kernel = ["/x/python", "-m", "ipykernel_launcher", "-f", "kernel.json"]
+    assert memory.label("python", kernel) == "python -m ipykernel_launcher"
+    assert memory.label("chromium", ["/usr/lib/chromium/chromium", "--type=renderer", "--lang=en"]) == (
+        "chromium (renderer)"
+    )
+    assert memory.label("node", ["node", "/demo/server.mjs", "--port", "0"]) == "node server.mjs"
+    assert memory.label("python", ["python", "-c", "pass"]) == "python"
+    assert memory.label("python", ["python", "-m"]) == "python"
+    assert memory.label("defunct", []) == "defunct"  # a process whose command line is gone

@@ -1,13 +1,24 @@
 """End to end in Debian's headless Chromium: the page predicts as you type, equals Keras on cpu and webgl,
 stays on 127.0.0.1, logs no errors, and says plainly what is wrong when something is."""
 
+import urllib.request
 
 import numpy as np
+import psutil
 import pytest
 
 from nowwhat.metrics import agreement
 from nowwhat.tfjs import ensure_converted, tfjs_dir
-from nowwhat.tfjs_browser import BACKENDS, DemoServer, chromium, open_demo, predict, state, type_review
+from nowwhat.tfjs_browser import (
+    BACKENDS,
+    DemoServer,
+    chromium,
+    demo_url,
+    open_demo,
+    predict,
+    state,
+    type_review,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -77,6 +88,29 @@ def test_page_probabilities_equal_keras(browser, server, test_vectors, backend, 
     assert {v["name"] for v in no_words} == {"empty", "whitespace_only"}
     assert got[len(scored) :] == [None, None]  # no tokens: Keras gives its prior, the page declines
     assert traffic.off_machine == [] and traffic.console_errors == []
+
+
+def test_predictions_in_chunks_are_the_same_rows_in_order(demo, test_vectors):
+    texts = [v["text"] for v in test_vectors]
+    whole, chunked = predict(demo, texts, chunk=len(texts)), predict(demo, texts, chunk=7)
+    assert len(chunked) == len(texts) and [r is None for r in chunked] == [r is None for r in whole]
+    rows = [(a, b) for a, b in zip(whole, chunked, strict=True) if a is not None]
+    assert np.allclose([a for a, _ in rows], [b for _, b in rows], atol=1e-6)
+
+
+def _demo_servers() -> int:
+    return sum("server.mjs" in " ".join(p.cmdline()) for p in psutil.Process().children(recursive=True))
+
+
+def test_a_running_demo_server_is_reused_else_one_is_started_and_stopped(server):
+    before = _demo_servers()
+    with demo_url(server) as url:
+        assert url == server and _demo_servers() == before
+    with demo_url() as url:
+        assert url != server and _demo_servers() == before + 1
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200
+    assert _demo_servers() == before
 
 
 def test_screenshot_of_a_prediction(demo):

@@ -8,7 +8,15 @@ import pytest
 
 from nowwhat.errors import NowWhatError
 from nowwhat.paths import REPO_ROOT, tokenizer_dir
-from nowwhat.tflite import LEVELS, bundle_dir, convert, convert_level, ensure_converted, inspect
+from nowwhat.tflite import (
+    LEVELS,
+    bundle_dir,
+    convert,
+    convert_in_child,
+    convert_level,
+    ensure_converted,
+    inspect,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -107,15 +115,21 @@ def test_inspect_without_a_model_names_the_command(tmp_path):
         inspect(tmp_path / "float32.tflite")
 
 
-def test_cli_convert_writes_the_bundle_into_the_build_folder(tmp_path, monkeypatch, exports):
-    """`python -m nowwhat.tflite convert` in a private build folder, from a copy of the export."""
+def test_cli_convert_writes_the_bundle_into_the_build_folder(tmp_path, monkeypatch, exports, capsys):
+    """`python -m nowwhat.tflite convert` in a child process (how the comparison harness converts, staying
+    free of TensorFlow), in a private build folder, from a copy of the export."""
     import shutil
-
-    from nowwhat.tflite import main
 
     shutil.copytree(exports, tmp_path / "export")
     monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path))
-    assert main(["convert"]) == 0
+    manifest = ensure_converted(in_child=True)
+    assert "no LiteRT bundle" in capsys.readouterr().out
     written = json.loads((tmp_path / "tflite" / "model" / "manifest.json").read_text())
-    assert written["bytes"].keys() == set(LEVELS)
+    assert written == manifest and written["bytes"].keys() == set(LEVELS)
     assert not list((tmp_path / "tflite").glob(".model-*"))  # no half-written staging folder left
+
+
+def test_conversion_in_a_child_reports_its_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path / "empty"))
+    with pytest.raises(NowWhatError, match=r"LiteRT conversion failed: error: .*python -m nowwhat export"):
+        convert_in_child()

@@ -32,6 +32,18 @@ FOUNDATION = ("00_", "01_")
 MB = 1024 * 1024
 
 
+def label(name: str, command: list[str]) -> str:
+    """A process as a person recognises it: `python -m ipykernel_launcher` (the kernel), `python -m
+    gunicorn`, `chromium (renderer)`, `node server.mjs`."""
+    if "-m" in command[:-1]:
+        return f"{name} -m {command[command.index('-m') + 1]}"
+    kind = next((arg.split("=", 1)[1] for arg in command if arg.startswith("--type=")), None)
+    if kind:
+        return f"{name} ({kind})"
+    script = next((Path(arg).name for arg in command[1:2] if not arg.startswith("-")), "")
+    return f"{name} {script}".strip()
+
+
 class TreeSampler:
     """Samples the summed RSS and PSS of every descendant of this process until stopped; keeps the peaks."""
 
@@ -52,7 +64,7 @@ class TreeSampler:
         for child in self._me.children(recursive=True):
             with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
                 info = child.memory_full_info()
-                found.append((child.name(), info.rss, info.pss))
+                found.append((label(child.name(), child.cmdline()), info.rss, info.pss))
         return found
 
     def _run(self) -> None:

@@ -37,6 +37,13 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Fewer processes, for Binder's 2 GB (measured on the demo page, cpu then webgl: peak RSS of the
+    # browser's processes 1,089 → 919 MB): no zygote processes, the GPU (SwiftShader) thread inside the
+    # browser process, one renderer process shared by all pages. `--single-process` would go further but
+    # breaks Playwright's browser contexts.
+    "--no-zygote",
+    "--in-process-gpu",
+    "--renderer-process-limit=1",
 ]
 BACKENDS = ("cpu", "webgl")
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -115,6 +122,17 @@ class Traffic:
 
 
 @contextlib.contextmanager
+def demo_url(url: str | None = None):
+    """The address of the demo: `url` when a server is already running (a notebook's), else a server's
+    started here and stopped on exit (each server is a Node.js process: one is enough)."""
+    if url:
+        yield url
+        return
+    with DemoServer() as server:
+        yield server.url
+
+
+@contextlib.contextmanager
 def chromium():
     """A headless Debian Chromium driven by Playwright (sync API: call from a thread without a loop)."""
     from playwright.sync_api import sync_playwright
@@ -147,9 +165,12 @@ def state(page) -> dict:
     return page.evaluate("({state: reviewDemo.state, error: reviewDemo.error, ...reviewDemo.info})")
 
 
-def predict(page, texts: list[str]) -> list[list[float]]:
-    """Probabilities computed in the page (its tokenizer + TF.js), one row per text."""
-    return page.evaluate("texts => window.reviewDemo.predict(texts)", texts)
+def predict(page, texts: list[str], chunk: int = 100) -> list[list[float]]:
+    """Probabilities computed in the page (its tokenizer + TF.js), one row per text, `chunk` texts per
+    call: one batch of 1,000 reviews makes 38 MB tensors ([1000, 600, 16] float32) that the WebGL backend
+    keeps in its texture pool (the browser's memory grew by ~180 MB that way)."""
+    run = "texts => window.reviewDemo.predict(texts)"
+    return [row for i in range(0, len(texts), chunk) for row in page.evaluate(run, texts[i : i + chunk])]
 
 
 def off_event_loop(fn):
@@ -165,8 +186,15 @@ def off_event_loop(fn):
 
 
 @off_event_loop
-def parity(vectors: list[dict], backends=BACKENDS, weights: str = "float32", screenshot: Path | None = None):
-    """Browser vs Keras on the shared test vectors, per backend: the check notebook 04 shows.
+def parity(
+    vectors: list[dict],
+    backends=BACKENDS,
+    weights: str = "float32",
+    screenshot: Path | None = None,
+    url: str | None = None,
+):
+    """Browser vs Keras on the shared test vectors, per backend: the check notebook 04 shows (on the demo
+    server at `url`, or on one started for the check).
 
     Returns {backend: {n, same_label, max_abs_diff, no_words_no_prediction, off_machine, console_errors}};
     texts without a single token (Keras: the model's prior) must get no prediction (null) in the page.
@@ -176,9 +204,9 @@ def parity(vectors: list[dict], backends=BACKENDS, weights: str = "float32", scr
     scored = [v for v in vectors if v["ids"]]  # text without tokens: the page declines to predict
     empty = [v for v in vectors if not v["ids"]]
     results = {}
-    with DemoServer() as server, chromium() as browser:
+    with demo_url(url) as base, chromium() as browser:
         for backend in backends:
-            page, traffic = open_demo(browser, server.url, backend, weights)
+            page, traffic = open_demo(browser, base, backend, weights)
             info = state(page)
             if info["state"] != "ready":
                 raise NowWhatError(f"the demo did not start on {backend}: {info.get('error')}")
