@@ -99,3 +99,17 @@ def test_train_and_export_end_to_end_in_a_fresh_folder(tmp_path):
     assert exported.returncode == 0, exported.stderr
     assert (tmp_path / "export" / "serving" / "reviews" / "3" / "saved_model.pb").exists()
     assert not list(tmp_path.glob(".*"))
+
+
+def test_every_command_reports_a_fixable_problem_as_one_line_with_status_2(capsys):
+    from nowwhat.errors import reports_errors
+
+    @reports_errors
+    def main(argv=None):
+        raise NowWhatError("no export in build/export: run `python -m nowwhat export`")
+
+    assert main() == 2
+    assert capsys.readouterr().err == "error: no export in build/export: run `python -m nowwhat export`\n"
+    assert reports_errors(lambda: None)() == 0 and reports_errors(lambda: 1)() == 1
+    with pytest.raises(ZeroDivisionError):  # a bug is not a user's problem: it keeps its traceback
+        reports_errors(lambda: 1 / 0)()

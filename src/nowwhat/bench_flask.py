@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from nowwhat.artifacts import read_manifest, write_json, write_manifest
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_server import DEMO_DIR, Server
 from nowwhat.paths import build_dir
 
@@ -354,6 +354,7 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.bench_flask", description=__doc__.split("\n\n")[0])
     top.add_argument("--seconds", type=int, default=5, help="length of each wrk run (whole seconds)")
@@ -361,11 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--reviews", type=int, default=200, help="distinct test reviews the load cycles through")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        result = benchmark(args.seconds, args.repeats, args.reviews)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = benchmark(args.seconds, args.repeats, args.reviews)
     print(table(result))
     print(f"in-process ceiling: {result['ceiling']['calls_per_s']:,.0f} calls/s")
     print(json.dumps({k: result[k] for k in ("speedup", "production_share_of_ceiling", "targets_met")}))

@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import fields
 
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import reports_errors
 
 
 def cmd_data(args) -> None:
@@ -158,14 +158,12 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parser().parse_args(argv)
     try:
         args.run(args)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted: nothing half-written was kept", file=sys.stderr)
         return 130

@@ -26,7 +26,7 @@ import numpy as np
 
 from nowwhat.artifacts import write_json
 from nowwhat.compare_probe import IN_PROCESS
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import build_dir, model_dir, serving_base
 
 SETTINGS = {
@@ -531,17 +531,14 @@ def plots(report: dict, out: Path) -> None:
     plt.close(fig)
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nowwhat.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts (CI): every runtime, few requests")
     parser.add_argument("--only", nargs="+", metavar="RUNTIME", help="measure only these (e.g. keras tfjs)")
     parser.add_argument("--out", type=Path, help="report folder (default: <build>/compare)")
     args = parser.parse_args(argv)
-    try:
-        report = run(quick=args.quick, out=args.out, only=args.only)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    report = run(quick=args.quick, out=args.out, only=args.only)
     print(table(report))
     print(f"\nwritten to {args.out or build_dir() / 'compare'}")
     return 0

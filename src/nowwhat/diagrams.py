@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import REPO_ROOT
 
 IMAGES = REPO_ROOT / "images"
@@ -82,6 +82,7 @@ def out_of_step(source_dir: Path = SOURCES, out_dir: Path = IMAGES) -> list[str]
     return problems
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.diagrams", description=__doc__.splitlines()[0])
     top.add_argument(
@@ -89,18 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     top.add_argument("--out", type=Path, default=IMAGES, help="where to write the SVGs (default: images/)")
     args = top.parse_args(argv)
-    try:
-        if args.check:
-            problems = out_of_step(out_dir=args.out)
-            for problem in problems:
-                print(problem)
-            print("run `make images`" if problems else "every diagram matches its source")
-            return 1 if problems else 0
-        for source in sources():
-            print(f"{source.relative_to(REPO_ROOT)} → {render(source, args.out)}")
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.check:
+        problems = out_of_step(out_dir=args.out)
+        for problem in problems:
+            print(problem)
+        print("run `make images`" if problems else "every diagram matches its source")
+        return 1 if problems else 0
+    for source in sources():
+        print(f"{source.relative_to(REPO_ROOT)} → {render(source, args.out)}")
     return 0
 
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from nowwhat.artifacts import staged, write_json
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.notebooks import notebooks, run
 from nowwhat.paths import build_dir
 
@@ -153,6 +153,7 @@ def _line(r: dict) -> str:
     return f"{peaks}, {r['seconds']:.0f} s: {r['status']}"
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.memory", description=__doc__.splitlines()[0])
     top.add_argument(
@@ -173,11 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     with fresh_build() as tmp:
         for notebook in first:
             print(f"{notebook.name} first (later notebooks build on it; not measured) …", flush=True)
-            try:
-                run(notebook, tmp / "executed", {"quick": args.quick})
-            except NowWhatError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+            run(notebook, tmp / "executed", {"quick": args.quick})
         for notebook in chosen:
             print(f"{notebook.name} …", end=" ", flush=True)
             results.append(measure(notebook, tmp / "executed", {"quick": args.quick}, args.interval))

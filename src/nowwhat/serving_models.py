@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from nowwhat.artifacts import read_manifest, staged, write_manifest
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import MODEL_NAME, build_dir, export_dir, serving_base
 
 KIND = "tf-serving models"
@@ -90,15 +90,12 @@ def load(rebuild_if_stale: bool = True, quick: bool = False) -> dict:
     return manifest
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__name__}", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="train version 2 for 2 epochs only")
     args = parser.parse_args(argv)
-    try:
-        manifest = build(args.quick)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    manifest = build(args.quick)
     for version, info in manifest["versions"].items():
         print(f"version {version}: test accuracy {info['test_accuracy']:.3f} ({info['source']})")
     print(f"→ {models_dir() / MODEL_NAME}  (export: {export_dir()})")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nowwhat.artifacts import staged, write_manifest
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import REPO_ROOT, build_dir
 
 SLIDES = REPO_ROOT / "slides"
@@ -271,16 +271,13 @@ def build(out: Path | None = None, pdf: bool = True) -> dict:
     return manifest
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.slides", description=__doc__.splitlines()[0])
     top.add_argument("--out", type=Path, help="output folder (default: <build>/slides)")
     top.add_argument("--no-pdf", action="store_true", help="HTML only (no Chromium needed)")
     args = top.parse_args(argv)
-    try:
-        manifest = build(args.out, pdf=not args.no_pdf)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    manifest = build(args.out, pdf=not args.no_pdf)
     out = args.out or build_dir() / "slides"
     missing = [name for name, state in manifest["figures"].items() if state != "measured"]
     print(f"built {', '.join(manifest['outputs'])} in {out} ({manifest['slides']} slides)")

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from nowwhat.artifacts import staged, write_manifest
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
 from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
 
@@ -159,6 +159,7 @@ def _tensor(spec: dict) -> str:
     return f"{spec['dtype'].removeprefix('DT_').lower()} {dims}"
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.tfjs", description="TF.js conversion")
     sub = top.add_subparsers(dest="command", required=True)
@@ -166,17 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("inspect", help="signature, operations and weights of the converted model")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        if args.command == "convert":
-            manifest = convert()
-            sizes = ", ".join(f"{w} {n / 1e6:.2f} MB" for w, n in manifest["bytes"].items())
-            print(f"converted with {manifest['converter']} → {model_dir()} ({sizes})")
-        else:
-            for weights in WEIGHTS:
-                print(json.dumps({weights: inspect(model_dir() / weights)}, indent=2))
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "convert":
+        manifest = convert()
+        sizes = ", ".join(f"{w} {n / 1e6:.2f} MB" for w, n in manifest["bytes"].items())
+        print(f"converted with {manifest['converter']} → {model_dir()} ({sizes})")
+    else:
+        for weights in WEIGHTS:
+            print(json.dumps({weights: inspect(model_dir() / weights)}, indent=2))
     return 0
 
 

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from nowwhat.artifacts import write_json
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.tfjs_browser import BACKENDS, chromium, demo_url, off_event_loop, open_demo, predict, state
 
 #: The issue's targets: the page is usable within 2 s, the cpu backend keeps up with typing many times over.
@@ -147,6 +147,7 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.tfjs_bench", description=__doc__)
     top.add_argument("--loads", type=int, default=5, help="fresh page loads per configuration")
@@ -155,11 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--screenshot", type=Path, help="also save a screenshot of the demo here")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        result = benchmark(args.loads, args.seconds, args.reviews, args.screenshot)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = benchmark(args.loads, args.seconds, args.reviews, args.screenshot)
     print(table(result))
     print(json.dumps({"keras_test_accuracy": result["keras_test_accuracy"], **result["targets_met"]}))
     return 0

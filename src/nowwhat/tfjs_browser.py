@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import REPO_ROOT
 
 DEMO_DIR = REPO_ROOT / "demos" / "tfjs"
@@ -238,6 +238,7 @@ def type_review(page, text: str, timeout_ms: int = 10_000) -> None:
     )
 
 
+@reports_errors
 def main() -> int:
     """`python -m nowwhat.tfjs_browser`: the headless parity check on the shared vectors, as JSON."""
     import json
@@ -245,13 +246,9 @@ def main() -> int:
     from nowwhat.paths import tokenizer_dir
     from nowwhat.tfjs import ensure_converted
 
-    try:
-        ensure_converted()
-        vectors = json.loads((tokenizer_dir() / "test_vectors.json").read_text())
-        print(json.dumps(parity(vectors), indent=2))
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    ensure_converted()
+    vectors = json.loads((tokenizer_dir() / "test_vectors.json").read_text())
+    print(json.dumps(parity(vectors), indent=2))
     return 0
 
 

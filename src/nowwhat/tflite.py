@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
 from nowwhat.paths import build_dir, core_dir, tokenizer_dir
 
@@ -203,6 +203,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.tflite", description="LiteRT conversion")
     sub = top.add_subparsers(dest="command", required=True)
@@ -210,18 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("inspect", help="operators, input, output and stored weights of each level")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        if args.command == "convert":
-            manifest = convert()
-            sizes = ", ".join(f"{level} {n / 1e3:.0f} kB" for level, n in manifest["bytes"].items())
-            print(f"converted {manifest['source']} → {bundle_dir()} ({sizes})")
-        else:
-            for level in LEVELS:
-                details = inspect(bundle_dir() / f"{level}.tflite")
-                print(f"{level}: {details['input']} → {details['output']}; {', '.join(details['operators'])}")
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "convert":
+        manifest = convert()
+        sizes = ", ".join(f"{level} {n / 1e3:.0f} kB" for level, n in manifest["bytes"].items())
+        print(f"converted {manifest['source']} → {bundle_dir()} ({sizes})")
+    else:
+        for level in LEVELS:
+            details = inspect(bundle_dir() / f"{level}.tflite")
+            print(f"{level}: {details['input']} → {details['output']}; {', '.join(details['operators'])}")
     return 0
 
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from nowwhat.artifacts import write_json
-from nowwhat.errors import NowWhatError
+from nowwhat.errors import reports_errors
 
 #: The issue's targets for full-integer int8.
 TARGETS = {"int8_share_of_float32_max": 0.30, "int8_accuracy_drop_max": 0.01, "p50_ms_per_review_max": 0.2}
@@ -157,17 +157,14 @@ def plot(result: dict):
     return fig
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat.tflite_bench", description=__doc__)
     top.add_argument("--reviews", type=int, default=1000, help="test reviews (default: all 1,000)")
     top.add_argument("--repeats", type=int, default=5, help="passes over the reviews for the timings")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        result = benchmark(args.reviews, args.repeats)
-    except NowWhatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = benchmark(args.reviews, args.repeats)
     print(table(result))
     print(json.dumps(result["targets_met"]))
     return 0
