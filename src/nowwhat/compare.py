@@ -27,6 +27,7 @@ import numpy as np
 from nowwhat.artifacts import write_json
 from nowwhat.compare_probe import IN_PROCESS
 from nowwhat.errors import NowWhatError, reports_errors
+from nowwhat.memory import MB, TreeSampler
 from nowwhat.paths import build_dir, model_dir, serving_base
 
 SETTINGS = {
@@ -93,44 +94,17 @@ def folder_bytes(path: Path) -> int:
     )
 
 
-class TreeMemory:
-    """Samples the resident memory of a process and its children every 0.2 s; keeps the peak (MiB)."""
-
-    def __init__(self, pid_source):
-        self.pid_source, self.peak, self._stop = pid_source, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import psutil
-
-        while not self._stop.is_set():
-            total = 0
-            for pid in self.pid_source():
-                with contextlib.suppress(psutil.Error):
-                    total += psutil.Process(pid).memory_info().rss
-            self.peak = max(self.peak, total / 2**20)
-            self._stop.wait(0.2)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def process_tree(pid: int):
-    """A callable listing pid and all its descendants (for TreeMemory)."""
+    """A callable listing the process pid and all its descendants (for memory.TreeSampler)."""
     import psutil
 
-    def pids():
+    def processes():
         with contextlib.suppress(psutil.Error):
             parent = psutil.Process(pid)
-            return [pid] + [c.pid for c in parent.children(recursive=True)]
+            return [parent, *parent.children(recursive=True)]
         return []
 
-    return pids
+    return processes
 
 
 def timed_ms(call, *args) -> float:
@@ -237,7 +211,7 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
 
     for run in range(cfg["runs"]):
         start = time.perf_counter()
-        with Server(kind) as server, TreeMemory(process_tree(server.process.pid)) as memory:
+        with Server(kind) as server, TreeSampler(0.2, process_tree(server.process.pid)) as memory:
             url = server.url
             predict = client()
             predict(texts[:1])
@@ -250,7 +224,7 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
                 result.throughput_rps, result.throughput_errors = load(
                     client, cfg["throughput_seconds"], texts
                 )
-        result.peak_memory_mib = max(result.peak_memory_mib or 0, memory.peak)
+        result.peak_memory_mib = max(result.peak_memory_mib or 0, memory.peak_rss / MB)
     return result
 
 
@@ -277,7 +251,7 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
         start = time.perf_counter()
         with (
             serve("auto", rest_port=0, grpc_port=0) as server,
-            TreeMemory(process_tree(server.process.pid)) as mem,
+            TreeSampler(0.2, process_tree(server.process.pid)) as mem,
         ):
             rest_predictor(server)(texts[:1])
             cold = time.perf_counter() - start
@@ -303,7 +277,7 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
                         lambda m=make, s=server: m(s), cfg["throughput_seconds"], texts
                     )
         for result in results.values():
-            result.peak_memory_mib = max(result.peak_memory_mib or 0, mem.peak)
+            result.peak_memory_mib = max(result.peak_memory_mib or 0, mem.peak_rss / MB)
     return list(results.values())
 
 
@@ -333,7 +307,7 @@ def measure_tfjs(cfg: dict, texts) -> list[Result]:
         results = []
         with DemoServer() as server, chromium() as browser:
             me = psutil.Process()
-            browser_pids = lambda: [p.pid for p in me.children(recursive=True) if "chrom" in p.name()]  # noqa: E731
+            chromium_processes = lambda: [p for p in me.children(recursive=True) if "chrom" in p.name()]  # noqa: E731
             for backend in ("cpu", "webgl"):
                 result = Result(
                     f"tfjs-{backend}",
@@ -342,7 +316,7 @@ def measure_tfjs(cfg: dict, texts) -> list[Result]:
                     size_bytes=manifest["bytes"]["float32"],
                     note="cold start = navigation to model ready (browser already running)",
                 )
-                with TreeMemory(browser_pids) as memory:
+                with TreeSampler(0.2, chromium_processes) as memory:
                     for run in range(cfg["runs"]):
                         page, traffic = open_demo(browser, server.url, backend, "float32")
                         info = state(page)
@@ -357,7 +331,7 @@ def measure_tfjs(cfg: dict, texts) -> list[Result]:
                                 f"the page sent requests off this machine: {traffic.off_machine}"
                             )
                         page.context.close()
-                result.peak_memory_mib = memory.peak
+                result.peak_memory_mib = memory.peak_rss / MB
                 results.append(result)
         return results
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nowwhat.artifacts import staged, write_json
@@ -45,13 +46,16 @@ def label(name: str, command: list[str]) -> str:
 
 
 class TreeSampler:
-    """Samples the summed RSS and PSS of every descendant of this process until stopped; keeps the peaks."""
+    """Samples the summed RSS and PSS of a set of processes every `interval` s until stopped; keeps the
+    peaks and what ran at the RSS peak. `processes` lists them (psutil.Process objects) at each sample;
+    by default every descendant of this process."""
 
-    def __init__(self, interval: float = 0.1):
+    def __init__(self, interval: float = 0.1, processes: Callable[[], list] | None = None):
         import psutil
 
         self._psutil = psutil
-        self._me = psutil.Process()
+        me = psutil.Process()
+        self.processes = processes or (lambda: me.children(recursive=True))
         self.interval = interval
         self.peak_rss = self.peak_pss = self.peak_processes = 0
         self.at_peak: list[tuple[str, int, int]] = []
@@ -59,12 +63,12 @@ class TreeSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> list[tuple[str, int, int]]:
-        """(name, RSS bytes, PSS bytes) of every descendant now; vanished processes are skipped."""
+        """(name, RSS bytes, PSS bytes) of every listed process now; vanished processes are skipped."""
         found = []
-        for child in self._me.children(recursive=True):
+        for process in self.processes():
             with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
-                info = child.memory_full_info()
-                found.append((label(child.name(), child.cmdline()), info.rss, info.pss))
+                info = process.memory_full_info()
+                found.append((label(process.name(), process.cmdline()), info.rss, info.pss))
         return found
 
     def _run(self) -> None:
