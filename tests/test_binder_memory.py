@@ -91,3 +91,12 @@ def test_processes_are_named_as_people_know_them():
     assert memory.label("python", ["python", "-c", "pass"]) == "python"
     assert memory.label("python", ["python", "-m"]) == "python"
     assert memory.label("defunct", []) == "defunct"  # a process whose command line is gone
+
+
+def test_a_process_that_vanishes_while_listed_skips_one_sample():
+    import psutil
+
+    def listing():
+        raise psutil.NoSuchProcess(pid=999_999)
+
+    assert memory.TreeSampler(processes=listing).sample() == []

@@ -65,7 +65,11 @@ class TreeSampler:
     def sample(self) -> list[tuple[str, int, int]]:
         """(name, RSS bytes, PSS bytes) of every listed process now; vanished processes are skipped."""
         found = []
-        for process in self.processes():
+        try:
+            processes = self.processes()
+        except self._psutil.Error:  # one vanished while being listed (by name, say): skip this sample
+            return found
+        for process in processes:
             with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
                 info = process.memory_full_info()
                 found.append((label(process.name(), process.cmdline()), info.rss, info.pss))
