@@ -61,8 +61,9 @@ setup-tfjs: /usr/bin/chromium $(TFJS_DEMO)/node_modules/.installed $(TFJS_VENV)/
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-$(TFJS_DEMO)/node_modules/.installed: $(TFJS_DEMO)/package.json $(TFJS_DEMO)/package-lock.json
-	cd $(TFJS_DEMO) && npm ci --no-audit --no-fund --loglevel=error
+# npm packages of a folder with a package-lock.json (demos/tfjs, slides), exactly as locked; stamped.
+%/node_modules/.installed: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/converter-constraints.txt
@@ -87,10 +88,6 @@ setup-slides: /usr/bin/chromium /usr/bin/dot $(SLIDES_DIR)/node_modules/.install
 /usr/bin/dot:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
-
-$(SLIDES_DIR)/node_modules/.installed: $(SLIDES_DIR)/package.json $(SLIDES_DIR)/package-lock.json
-	cd $(SLIDES_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
 
 ## Every diagram in images/ from its source in images/src/ (graphviz), each SVG stamped with its source's hash.
 images: $(STAMP) /usr/bin/dot

@@ -211,7 +211,7 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
 
     for run in range(cfg["runs"]):
         start = time.perf_counter()
-        with Server(kind) as server, TreeSampler(0.2, process_tree(server.process.pid)) as memory:
+        with Server(kind) as server, TreeSampler(0.2, process_tree(server.process.pid), pss=False) as memory:
             url = server.url
             predict = client()
             predict(texts[:1])
@@ -251,7 +251,7 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
         start = time.perf_counter()
         with (
             serve("auto", rest_port=0, grpc_port=0) as server,
-            TreeSampler(0.2, process_tree(server.process.pid)) as mem,
+            TreeSampler(0.2, process_tree(server.process.pid), pss=False) as mem,
         ):
             rest_predictor(server)(texts[:1])
             cold = time.perf_counter() - start
@@ -316,7 +316,7 @@ def measure_tfjs(cfg: dict, texts) -> list[Result]:
                     size_bytes=manifest["bytes"]["float32"],
                     note="cold start = navigation to model ready (browser already running)",
                 )
-                with TreeSampler(0.2, chromium_processes) as memory:
+                with TreeSampler(0.2, chromium_processes, pss=False) as memory:
                     for run in range(cfg["runs"]):
                         page, traffic = open_demo(browser, server.url, backend, "float32")
                         info = state(page)
