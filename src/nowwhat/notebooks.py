@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -16,16 +17,48 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run(notebook: Path, out_dir: Path | None = None, parameters: dict | None = None) -> Path:
-    """Run one notebook top to bottom; a failing cell becomes a one-line error naming the saved output."""
+def solution_file(nb) -> Path | None:
+    """The file the notebook's `solution` cell loads (`%load solutions/NN_name.py`), if it has one."""
+    for cell in nb.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            match = re.search(r"^%load\s+(\S+)", cell.source, re.MULTILINE)
+            if not match:
+                raise NowWhatError("a `solution` cell must load its file: %load solutions/<notebook>.py")
+            return NOTEBOOKS / match.group(1)
+    return None
+
+
+def with_solution(notebook: Path, out_dir: Path) -> Path:
+    """A copy of the notebook (in out_dir) whose `exercise` cell holds the solution instead of the starter:
+    how CI proves every check passes with its solution and the chapter still runs to the end."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    solution = solution_file(nb)
+    exercises = [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])]
+    if solution is not None:
+        if len(exercises) != 1:
+            raise NowWhatError(f"{notebook.name}: expected one `exercise` cell, found {len(exercises)}")
+        exercises[0].source = solution.read_text().rstrip("\n")
+    copy = Path(out_dir) / "with-solutions" / notebook.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, copy)
+    return copy
+
+
+def run(notebook: Path, out_dir: Path | None = None, parameters: dict | None = None,
+        solutions: bool = False) -> Path:
+    """Run one notebook top to bottom (with its exercise solved if `solutions`); a failing cell becomes a
+    one-line error naming the saved output."""
     import papermill
 
     out_dir = Path(out_dir or build_dir() / "notebooks")
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
+    source = with_solution(notebook, out_dir) if solutions else notebook
     try:
         papermill.execute_notebook(
-            str(notebook),
+            str(source),
             str(output),
             parameters=parameters or {},
             cwd=str(notebook.parent),
@@ -41,7 +74,8 @@ def run(notebook: Path, out_dir: Path | None = None, parameters: dict | None = N
     return output
 
 
-def run_all(out_dir: Path | None = None, parameters: dict | None = None) -> list[tuple[str, float]]:
+def run_all(out_dir: Path | None = None, parameters: dict | None = None,
+            solutions: bool = False) -> list[tuple[str, float]]:
     """Run every notebook in order, printing progress; stops at the first failure."""
     found = notebooks()
     if not found:
@@ -50,7 +84,7 @@ def run_all(out_dir: Path | None = None, parameters: dict | None = None) -> list
     for i, notebook in enumerate(found, 1):
         print(f"[{i}/{len(found)}] {notebook.name} …", flush=True)
         start = time.perf_counter()
-        run(notebook, out_dir, parameters)
+        run(notebook, out_dir, parameters, solutions)
         timings.append((notebook.name, time.perf_counter() - start))
         print(f"      done in {timings[-1][1]:.1f} s", flush=True)
     return timings
