@@ -23,7 +23,7 @@ COMMAND = re.compile(r"^(make |python |npm |cd |\./run\.sh|TFSERVING_URL=)")
 #: Cheap enough to run right here → what their output must contain.
 RUN_HERE = {
     "python -m nowwhat --help": "refresh-notebooks",
-    "python -m nowwhat decide --central yes --gpu no --privacy no --distribute yes": "TF Serving",
+    "python -m nowwhat decide --central yes --gpu no --privacy no --distribute yes": "TensorFlow.js",
     'python demos/tflite/classify.py "Great coffee!"': "great",
 }
 #: Run by a test in this file.
