@@ -121,6 +121,37 @@ class Traffic:
         return [u for u in self.requests if not u.startswith("data:") and urlsplit(u).hostname not in local]
 
 
+def jupyter_base_url() -> str | None:
+    """The base URL of the Jupyter server this kernel runs under (`/` locally, `/user/<name>/` on Binder),
+    or None outside one (papermill, plain Python, an editor that starts kernels itself).
+
+    A kernel started by a Jupyter server has the server's process id in JPY_PARENT_PID (jupyter_client
+    sets it), and every server lists itself in Jupyter's runtime folder. Failing that, JupyterHub and
+    Binder set JUPYTERHUB_SERVICE_PREFIX for the server and its kernels.
+    """
+    if parent := os.environ.get("JPY_PARENT_PID"):
+        from jupyter_server.serverapp import list_running_servers
+
+        for server in list_running_servers():
+            if str(server.get("pid")) == parent:
+                return server["base_url"]
+    return os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+
+
+def page_url(url: str) -> str:
+    """Where the learner's browser finds the demo served at `url` (on 127.0.0.1 next to the kernel).
+
+    Behind a Jupyter server (Binder, JupyterHub, any remote Jupyter) 127.0.0.1 in the learner's browser
+    is the learner's own machine, so the page goes through the server's proxy instead
+    (jupyter-server-proxy: `<base_url>proxy/<port>/`, authenticated by the Jupyter session). The demo uses
+    relative URLs only, so it works under that prefix. Outside a Jupyter server, `url` itself.
+    """
+    base = jupyter_base_url()
+    if base is None:
+        return url
+    return f"{base.rstrip('/')}/proxy/{urlsplit(url).port}/"
+
+
 @contextlib.contextmanager
 def demo_url(url: str | None = None):
     """The address of the demo: `url` when a server is already running (a notebook's), else a server's
@@ -147,10 +178,14 @@ def chromium():
             browser.close()
 
 
-def open_demo(browser, url: str, backend: str = "cpu", weights: str = "float32", timeout_ms: int = 60_000):
-    """A new page on the demo with the given runtime, waited until it is ready or failed → (page, traffic)."""
+def open_demo(browser, url: str, backend: str = "cpu", weights: str = "float32", timeout_ms: int = 60_000,
+              headers: dict | None = None):
+    """A new page on the demo with the given runtime, waited until it is ready or failed → (page, traffic).
+    `headers` go with every request (a Jupyter token, when the page is reached through Jupyter's proxy)."""
     traffic = Traffic()
-    context = browser.new_context(viewport={"width": 900, "height": 760}, service_workers="block")
+    context = browser.new_context(
+        viewport={"width": 900, "height": 760}, service_workers="block", extra_http_headers=headers
+    )
     context.on("request", lambda request: traffic.requests.append(request.url))
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and traffic.console_errors.append(m.text))

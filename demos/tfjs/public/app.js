@@ -49,8 +49,9 @@ async function load(config) {
   return ready;
 }
 
-/** Texts → probabilities, one array per text; null for a text with no words (Keras gives NaN there:
- * the mean of zero embeddings), so no backend's version of 0/0 ever reaches the screen. */
+/** Texts → probabilities, one array per text; null for a text with no words. The model does answer
+ * those (with its output bias alone: the same probabilities for every such text), but that answer says
+ * nothing about the text, so the page chooses to show none. */
 async function predict({ model, tokenizer }, texts) {
   const encoded = texts.map((text) => tokenizer.encode(text));
   const rows = encoded.filter((ids) => ids[0] !== tokenizer.padId);
