@@ -217,8 +217,8 @@ def test_a_missing_model_says_how_to_build_it(tmp_path):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=60))
 def test_any_text_is_classified_or_rejected_with_a_reason(client, text):
-    """Hypothesis found the texts with no words (":", "!?"): the model's mean over zero words is NaN,
-    which the API used to send as (invalid) JSON. Now every answer is a probability or a reason."""
+    """Hypothesis found the texts with no words (":", "!?"): the model's mean over zero words was NaN,
+    which the API sent as (invalid) JSON. Now every answer is a probability or a reason."""
     response = client.post("/v1/predict", data=json.dumps({"text": text}), content_type="application/json")
     if response.status_code == 200:
         probabilities = response.get_json()["probabilities"]
@@ -235,3 +235,24 @@ def test_text_without_words_is_a_422(client, text):
     assert "no words" in assert_problem(post(client, "/v1/predict", {"text": text}), 422)
     batch = post(client, "/v1/predict/batch", {"texts": ["fine words", text]})
     assert "texts[1] has no words" in assert_problem(batch, 422)
+
+
+def no_links(text):
+    return "contains a link; send the review without it" if "http" in text else None
+
+
+def test_a_rule_of_your_own_refuses_with_a_422_that_names_the_review(model):
+    client = review_api.create_app(model, rules=[no_links]).test_client()
+    detail = assert_problem(post(client, "/v1/predict", {"text": "Cheap at http://spam.example"}), 422)
+    assert detail == "the field 'text' contains a link; send the review without it"
+    batch = post(client, "/v1/predict/batch", {"texts": ["Lovely tea.", "http://spam.example"]})
+    assert assert_problem(batch, 422) == "texts[1] contains a link; send the review without it"
+    assert post(client, "/v1/predict", {"text": "Lovely tea."}).status_code == 200
+
+
+def test_rules_see_only_texts_that_passed_the_built_in_checks(model):
+    seen = []
+    client = review_api.create_app(model, rules=[seen.append]).test_client()  # None: accepts everything
+    for text in (42, "   ", "?!", "x" * (review_api.MAX_TEXT_CHARS + 1), "Lovely tea."):
+        post(client, "/v1/predict", {"text": text})
+    assert seen == ["Lovely tea."]

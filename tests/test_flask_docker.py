@@ -4,6 +4,7 @@ image's files, environment, command and health check serve the model."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -15,7 +16,7 @@ import pytest
 import requests
 from docker.utils.build import exclude_paths
 
-from nowwhat.flask_server import DEMO_DIR, Server
+from nowwhat.flask_server import DEMO_DIR, RUN_COMMAND, Server
 from nowwhat.paths import REPO_ROOT
 
 DOCKERFILE = DEMO_DIR / "Dockerfile"
@@ -56,10 +57,21 @@ def test_slim_python_base_matching_the_tested_python():
 def test_non_root_gunicorn_with_a_readiness_health_check():
     order = [instruction for instruction, _ in instructions()]
     assert values("USER") == ["app"] and order.index("USER") < order.index("CMD")
-    assert values("CMD") == ['["gunicorn", "-c", "gunicorn.conf.py"]']
+    assert values("CMD") == [json.dumps(list(RUN_COMMAND))]  # the run command the notebook starts
     assert "/health/ready" in values("HEALTHCHECK")[0]
     assert values("EXPOSE") == [image_env()["PORT"]]
     assert image_env()["HOST"] == "0.0.0.0"  # inside a container; the run command defaults to 127.0.0.1
+
+
+def test_the_readme_shows_the_run_command_and_the_dockerfiles_own_docker_commands():
+    """One run command (RUN_COMMAND: what the notebook and tests start); one way to build and run an image."""
+    readme = (DEMO_DIR / "README.md").read_text()
+    assert f"\n{shlex.join(RUN_COMMAND)} " in readme
+    header = [line.removeprefix("#").strip() for line in DOCKERFILE.read_text().splitlines()[:10]]
+    commands = [line for line in header if line.startswith("docker ")]
+    assert [c.split()[1] for c in commands] == ["build", "run"]
+    assert all(f"\n{command}\n" in readme for command in commands)
+    assert "-p 127.0.0.1:" in commands[1]  # published on the host's loopback only
 
 
 def test_demo_requirements_pin_the_versions_tested_here():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
@@ -25,11 +26,17 @@ MAX_TEXT_CHARS = 10_000
 MAX_BATCH = 64
 MAX_BODY_BYTES = 1_048_576
 #: A character the model reads as (part of) a word: not whitespace, not ASCII punctuation (which the
-#: model's standardisation deletes). A text without one has no words, and the model no answer (NaN).
+#: model's standardisation deletes). A text without one has no words: the model would answer it with its
+#: prior, which says nothing about the text, so the API refuses it instead (a choice, not a necessity).
 WORD = re.compile(r"[^\s!-/:-@\[-`{-~]")
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 log = logging.getLogger("review_api")
+
+#: An input rule of your own, for `create_app(rules=[...])`: it gets a review's text once the built-in
+#: checks passed, and returns None to accept it or the end of a sentence that starts with the field's name
+#: to refuse it: "has 301 words; the limit is 300" → 422 "the field 'text' has 301 words; the limit is 300".
+Rule = Callable[[str], str | None]
 
 
 class InvalidInput(Exception):
@@ -81,7 +88,7 @@ def body_bytes() -> bytes:
     return data
 
 
-def checked_text(text, where: str) -> str:
+def checked_text(text, where: str, rules: Iterable[Rule] = ()) -> str:
     if not isinstance(text, str):
         raise InvalidInput(f"{where} must be a string")
     if not text.strip():
@@ -94,6 +101,9 @@ def checked_text(text, where: str) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInput(f"{where} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)") from None
+    for rule in rules:
+        if reason := rule(text):
+            raise InvalidInput(f"{where} {reason}")
     return text
 
 
@@ -101,9 +111,13 @@ def _json_type(kind: type) -> str:
     return {str: "string", list: "list (JSON array)"}[kind]
 
 
-def create_app(model: ReviewModel | None = None, model_dir: Path | None = None) -> Flask:
-    """Build the app around a loaded model (loaded here, once, if not given)."""
+def create_app(
+    model: ReviewModel | None = None, model_dir: Path | None = None, rules: Iterable[Rule] = ()
+) -> Flask:
+    """Build the app around a loaded model (loaded here, once, if not given); `rules` are input checks of
+    your own (see `Rule`), run on every review after the built-in ones."""
     model = model or ReviewModel(model_dir)
+    rules = tuple(rules)
     app = Flask(__name__)
     app.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.debug = False  # never the interactive debugger, whatever FLASK_DEBUG says
@@ -113,7 +127,7 @@ def create_app(model: ReviewModel | None = None, model_dir: Path | None = None) 
 
     @app.post("/v1/predict")
     def predict():
-        text = checked_text(json_body({"text": str})["text"], "the field 'text'")
+        text = checked_text(json_body({"text": str})["text"], "the field 'text'", rules)
         return {**model.predict([text])[0], "model": served}
 
     @app.post("/v1/predict/batch")
@@ -121,7 +135,7 @@ def create_app(model: ReviewModel | None = None, model_dir: Path | None = None) 
         texts = json_body({"texts": list})["texts"]
         if not 1 <= len(texts) <= MAX_BATCH:
             raise InvalidInput(f"'texts' holds {len(texts)} reviews; send between 1 and {MAX_BATCH}")
-        texts = [checked_text(text, f"texts[{i}]") for i, text in enumerate(texts)]
+        texts = [checked_text(text, f"texts[{i}]", rules) for i, text in enumerate(texts)]
         return {"predictions": model.predict(texts), "model": served}
 
     @app.get("/v1/metadata")

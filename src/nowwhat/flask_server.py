@@ -26,6 +26,9 @@ from nowwhat.errors import NowWhatError
 from nowwhat.paths import REPO_ROOT, export_dir, model_dir
 
 DEMO_DIR = REPO_ROOT / "demos" / "flask"
+#: The demo's run command, as a learner types it in demos/flask (README, Dockerfile CMD; a test keeps them
+#: equal). `Server("production")` runs exactly this, as `python -m gunicorn …` with this Python.
+RUN_COMMAND = ("gunicorn", "-c", "gunicorn.conf.py")
 _LISTENING = {
     "production": re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)"),
     "naive": re.compile(r"Running on http://127\.0\.0\.1:(\d+)"),
@@ -67,7 +70,7 @@ class Server:
 
     def command(self) -> list[str]:
         if self.kind == "production":
-            return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+            return [sys.executable, "-m", *RUN_COMMAND]
         return [sys.executable, "naive_2019_app.py"]
 
     def start(self) -> Server:
