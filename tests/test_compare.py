@@ -84,3 +84,92 @@ def test_report_files_and_clean_up(report):
 def test_unknown_runtime_is_a_one_line_error(capsys, exports):
     assert compare.main(["--quick", "--only", "teleport"]) == 2
     assert "unknown runtime 'teleport'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_every_server_is_asked_for_version_1_and_answers_with_it(report):
+    """TF Serving loads the canary (v2) too, and a request without a version would get it: the harness
+    asks for version 1 by number, the model the Flask API serves, and records what answered."""
+    rows = {row["runtime"]: row for row in report["results"]}
+    for name in ("savedmodel", "flask-production", "tf-serving-rest", "tf-serving-grpc"):
+        assert rows[name]["served"]["version"] == 1, name
+    for name in ("tf-serving-rest", "tf-serving-grpc"):
+        assert rows[name]["served"]["asked_for"] == 1 and 2 in rows[name]["served"]["loaded"], name
+    assert rows["flask-production"]["served"]["workers"] >= 1
+    assert "tf-serving-grpc v1 of 1, 2 loaded" in compare.versions(report)
+
+
+def test_tf_serving_predictors_name_the_version(monkeypatch):
+    from types import SimpleNamespace
+
+    from tfserving_demo import rest_client
+
+    asked = []
+
+    class FakeRest:
+        def __init__(self, url):
+            pass
+
+        def probabilities(self, batch, **kwargs):
+            asked.append(kwargs)
+            return [[0.25, 0.75]]
+
+    monkeypatch.setattr(rest_client, "RestClient", FakeRest)
+    assert compare.rest_predictor(SimpleNamespace(rest_url="http://127.0.0.1:1"))(["x"]) == [0.25, 0.75]
+    assert asked == [{"version": 1}]
+
+
+def _row(runtime, p50, rps=None, size=1_000_000, memory=100.0, cold=1.0, accuracy=0.8, **extra):
+    return {
+        "runtime": runtime,
+        "latency_p50_ms": p50,
+        "throughput_rps_c8": rps,
+        "size_bytes": size,
+        "peak_memory_mib": memory,
+        "cold_start_s": cold,
+        "accuracy": accuracy,
+        "note": "",
+        **extra,
+    }
+
+
+V1 = {"version": 1}
+REPORT = {
+    "concurrency": 8,
+    "results": [
+        _row("keras", 6.0, size=4_260_000, cold=4.2, served={"model": "classifier.keras"}),
+        _row("flask-naive", 60.0, rps=25.0, memory=700.0, cold=3.8, served={"model": "classifier.keras"}),
+        _row("flask-production", 1.5, rps=750.0, memory=1400.0, cold=3.7, served=V1 | {"workers": 2}),
+        _row("tf-serving-grpc", 1.8, rps=700.0, cold=4.1, served=V1 | {"asked_for": 1, "loaded": [1, 2]}),
+        _row("tflite-float32", 0.06, size=1_280_000, cold=0.35),
+        _row("tflite-dynamic", 0.07, size=320_000, cold=0.37, accuracy=0.81),
+    ],
+}
+
+
+def test_highlights_compute_the_orders_of_magnitude_and_explain_the_flask_ratio():
+    lines = compare.highlights(REPORT)
+    assert lines[0] == (
+        "Per review, tflite-float32 is fastest (0.060 ms at p50) and flask-naive slowest (60.0 ms): "
+        "1,000× apart for the same model, about 3 orders of magnitude (in process vs over HTTP, one review "
+        "at a time)."
+    )
+    assert lines[1].startswith(
+        "The production Flask app (gunicorn, 2 workers, the SavedModel's signature) "
+        "answers 30× the requests of the naive 2019 app"
+    )
+    assert "when 8 clients send one review each (750 vs 25 req/s)" in lines[1]
+    assert "One request at a time it is already 40× faster (p50 1.50 vs 60.0 ms)" in lines[1]
+    assert "makes the LiteRT file 4.0× smaller (1.28 → 0.32 MB), accuracy 0.800 → 0.810" in lines[2]
+    assert lines[-1].endswith(
+        "every runtime that loads TensorFlow took 3.70 s or more, LiteRT's client 0.37 s or less, "
+        "which matters for "
+        "scale-to-zero and serverless."
+    )
+
+
+def test_versions_name_what_each_server_answered_with():
+    assert compare.versions(REPORT) == (
+        "Model compared: keras classifier.keras; flask-naive classifier.keras; flask-production v1; "
+        "tf-serving-grpc v1 of 1, 2 loaded."
+    )

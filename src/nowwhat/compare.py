@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nowwhat.artifacts import write_json
-from nowwhat.compare_probe import IN_PROCESS
+from nowwhat.compare_probe import IN_PROCESS, VERSION
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.memory import MB, TreeSampler
 from nowwhat.paths import build_dir, model_dir, serving_base
@@ -64,6 +65,8 @@ class Result:
     peak_memory_mib: float | None = None
     probabilities: list = field(default_factory=list)
     note: str = ""
+    #: Which model answered: the serving version asked for and, where the answer says, answered by.
+    served: dict = field(default_factory=dict)
 
     def summary(self, labels) -> dict:
         from nowwhat.metrics import classification_metrics
@@ -82,6 +85,7 @@ class Result:
             "size_bytes": self.size_bytes,
             "peak_memory_mib": None if self.peak_memory_mib is None else round(self.peak_memory_mib, 1),
             "accuracy": classification_metrics(labels, self.probabilities)["accuracy"],
+            "served": self.served,
         }
 
 
@@ -148,7 +152,8 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
         "keras": "Keras model, model(texts) in process",
         "savedmodel": "serving SavedModel signature, in process",
     }.get(runtime, "edge client (no TensorFlow)")
-    result = Result(runtime, family, how)
+    served = {"savedmodel": {"version": VERSION}, "keras": {"model": "classifier.keras"}}.get(runtime, {})
+    result = Result(runtime, family, how, served=served)
     for _ in range(cfg["runs"]):
         out = subprocess.run(
             [
@@ -174,7 +179,7 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
     if runtime == "keras":
         result.size_bytes = folder_bytes(model_dir() / "classifier.keras")
     elif runtime == "savedmodel":
-        result.size_bytes = folder_bytes(serving_base() / "1")
+        result.size_bytes = folder_bytes(serving_base() / str(VERSION))
     else:
         from nowwhat.tflite import bundle_dir
 
@@ -192,11 +197,11 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
 
     path = "/predict" if kind == "naive" else "/v1/predict"
     how = (
-        "2019-style app: Flask dev server, model.predict per request"
+        "2019-style app: Flask dev server, model.predict per request on the Keras file"
         if kind == "naive"
         else "gunicorn + Flask app factory, model loaded once per worker"
     )
-    result = Result(f"flask-{kind}", "Flask", how, size_bytes=folder_bytes(serving_base() / "1"))
+    result = Result(f"flask-{kind}", "Flask", how, size_bytes=folder_bytes(serving_base() / str(VERSION)))
 
     def client():
         session = requests.Session()
@@ -220,6 +225,7 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
                 timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
             ]
             if run == 0:
+                result.served = flask_served(kind, server)
                 result.probabilities = [predict([t]) for t in texts]
                 result.throughput_rps, result.throughput_errors = load(
                     client, cfg["throughput_seconds"], texts
@@ -228,22 +234,55 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
     return result
 
 
+def flask_served(kind: str, server) -> dict:
+    """What answered: the naive app loads the Keras file; the production app names its SavedModel version
+    in every answer, and its workers are counted (the processes gunicorn's master forked)."""
+    import psutil
+    import requests
+
+    if kind == "naive":
+        return {"model": "classifier.keras"}
+    answer = requests.post(server.url + "/v1/predict", json={"text": "probe"}, timeout=60).json()
+    workers = len(psutil.Process(server.process.pid).children())
+    return {"version": answer["model"]["version"], "workers": workers}
+
+
+def tf_serving_served(server, protocol: str) -> dict:
+    """The version asked for, the versions loaded, and the one that answered (a gRPC answer names it; a
+    REST answer does not, its URL does: /versions/<VERSION>)."""
+    from tfserving_demo.grpc_client import GrpcClient
+    from tfserving_demo.rest_client import RestClient
+
+    status = RestClient(server.rest_url).status()
+    loaded = sorted(int(s["version"]) for s in status if s["state"] == "AVAILABLE")
+    served = {"asked_for": VERSION, "loaded": loaded}
+    if protocol == "rest":
+        return {**served, "version": VERSION}
+    client = GrpcClient(server.grpc_target)
+    try:
+        answer = client.predictions.Predict(client.predict_request(["probe"], version=VERSION), timeout=30)
+    finally:
+        client.close()
+    return {**served, "version": answer.model_spec.version.value}
+
+
 def rest_predictor(server):
     from tfserving_demo.rest_client import RestClient
 
     client = RestClient(server.rest_url)
-    return lambda batch: client.probabilities(batch, version=1)[0]
+    return lambda batch: client.probabilities(batch, version=VERSION)[0]
 
 
 def grpc_predictor(server):
     from tfserving_demo.grpc_client import GrpcClient
 
     client = GrpcClient(server.grpc_target)
-    return lambda batch: client.predict(batch, version=1)["probabilities"][0].tolist()
+    return lambda batch: client.predict(batch, version=VERSION)["probabilities"][0].tolist()
 
 
 def measure_tf_serving(cfg: dict, texts) -> list[Result]:
-    """One server (real binary if available, else the development server), REST and gRPC, version 1."""
+    """One server (real binary if available, else the development server), REST and gRPC, asked for
+    VERSION by number: the server also loads the canary, which a request without a version would get."""
     from tfserving_demo.run import serve
 
     results = {}
@@ -260,8 +299,8 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
                     results[protocol] = Result(
                         f"tf-serving-{protocol}",
                         "TF Serving",
-                        f"{server.description}, {protocol.upper()}, version 1",
-                        size_bytes=folder_bytes(serving_base() / "1"),
+                        f"{server.description}, {protocol.upper()}, version {VERSION}",
+                        size_bytes=folder_bytes(serving_base() / str(VERSION)),
                         note=""
                         if server.kind != "dev"
                         else "development server, not the real TF Serving binary",
@@ -272,6 +311,7 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
                     timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
                 ]
                 if run == 0:
+                    result.served = tf_serving_served(server, protocol)
                     result.probabilities = [predict([t]) for t in texts]
                     result.throughput_rps, result.throughput_errors = load(
                         lambda m=make, s=server: m(s), cfg["throughput_seconds"], texts
@@ -441,29 +481,39 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
     return report
 
 
-def table(report: dict) -> str:
-    def cell(value, fmt="{:,.1f}"):
-        return "—" if value is None else fmt.format(value)
+#: The report table's columns: header → (the figure in a report row, how the table shows it). One copy, for
+#: the table and for anything that looks a figure up by its column (the chapter 06 exercise's check).
+COLUMNS = {
+    "cold start (s)": (lambda r: r["cold_start_s"], "{:.2f}"),
+    "p50 (ms)": (lambda r: r["latency_p50_ms"], "{:.2f}"),
+    "p99 (ms)": (lambda r: r["latency_p99_ms"], "{:.2f}"),
+    "req/s at c=8": (lambda r: r["throughput_rps_c8"], "{:,.1f}"),
+    "size (MB)": (lambda r: r["size_bytes"] / 1e6, "{:.2f}"),
+    "peak memory (MiB)": (lambda r: r["peak_memory_mib"], "{:,.0f}"),
+    "accuracy": (lambda r: r["accuracy"], "{:.3f}"),
+    "same label as Keras": (lambda r: r.get("vs_keras", {}).get("same_label"), "{:.1%}"),
+    "max abs. diff. vs Keras": (lambda r: r.get("vs_keras", {}).get("max_abs_diff"), "{:.1e}"),
+}
 
+
+def shown(row: dict, column: str) -> str:
+    """A row's figure in `column` as the table shows it ("—" when not measured)."""
+    value, fmt = COLUMNS[column]
+    return "—" if value(row) is None else fmt.format(value(row))
+
+
+def table(report: dict) -> str:
     lines = [
-        "| runtime | cold start (s) | p50 (ms) | p99 (ms) | req/s at c=8 | size (MB) | peak memory (MiB) "
-        "| accuracy | same label as Keras | max abs. diff. vs Keras |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| runtime | " + " | ".join(COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
     ]
     notes = []
     for row in report["results"]:
-        vs = row.get("vs_keras", {})
         name = row["runtime"]
         if row.get("note"):
             notes.append(f"{name}: {row['note']}")
             name += f" [{len(notes)}]"
-        lines.append(
-            f"| {name} | {row['cold_start_s']:.2f} | {row['latency_p50_ms']:.2f} | "
-            f"{row['latency_p99_ms']:.2f} | {cell(row['throughput_rps_c8'])} | "
-            f"{row['size_bytes'] / 1e6:.2f} | "
-            f"{cell(row['peak_memory_mib'], '{:,.0f}')} | {row['accuracy']:.3f} | "
-            f"{cell(vs.get('same_label'), '{:.1%}')} | {cell(vs.get('max_abs_diff'), '{:.1e}')} |"
-        )
+        lines.append(f"| {name} | " + " | ".join(shown(row, column) for column in COLUMNS) + " |")
     lines += ["", *(f"- [{i}] {note}" for i, note in enumerate(notes, 1))] if notes else []
     return "\n".join(lines)
 
@@ -522,43 +572,92 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
+WHERE = {"flask": "over HTTP", "tf": "over HTTP/gRPC", "tfjs": "in the browser page"}
+
+
+def where(runtime: str) -> str:
+    """How a runtime is called, in three words: in process, over the network (loopback), in a page."""
+    return "in process" if runtime in IN_PROCESS else WHERE[runtime.split("-")[0]]
+
+
 def highlights(report: dict) -> list[str]:
     """A few sentences a learner can read off the table, computed from it (never typed by hand)."""
     rows = {row["runtime"]: row for row in report["results"]}
     lines = []
     fastest = min(rows.values(), key=lambda r: r["latency_p50_ms"])
     slowest = max(rows.values(), key=lambda r: r["latency_p50_ms"])
+    ratio = slowest["latency_p50_ms"] / fastest["latency_p50_ms"]
     lines.append(
         f"Per review, {fastest['runtime']} is fastest ({fastest['latency_p50_ms']:.3f} ms at p50) and "
         f"{slowest['runtime']} slowest ({slowest['latency_p50_ms']:.1f} ms): "
-        f"{slowest['latency_p50_ms'] / fastest['latency_p50_ms']:,.0f}× apart for the same model."
+        f"{ratio:,.0f}× apart for the same model"
+        + (f", about {math.log10(ratio):.0f} orders of magnitude" if ratio >= 10 else "")
+        + f" ({where(fastest['runtime'])} vs {where(slowest['runtime'])}, one review at a time)."
     )
     if {"flask-naive", "flask-production"} <= rows.keys():
         naive, prod = rows["flask-naive"], rows["flask-production"]
+        workers = prod.get("served", {}).get("workers")
+        gunicorn = f"gunicorn, {workers} workers" if workers else "gunicorn"
         lines.append(
-            f"The production Flask app serves {prod['throughput_rps_c8'] / naive['throughput_rps_c8']:.0f}× "
-            f"the naive 2019 app's requests at concurrency 8 ({prod['throughput_rps_c8']:,.0f} vs "
-            f"{naive['throughput_rps_c8']:,.0f} req/s), at the price of "
-            f"{prod['peak_memory_mib'] / naive['peak_memory_mib']:.1f}× the memory (one model per worker)."
+            f"The production Flask app ({gunicorn}, the SavedModel's signature) answers "
+            f"{prod['throughput_rps_c8'] / naive['throughput_rps_c8']:.0f}× the requests of the naive 2019 "
+            f"app (Flask's development server, `model.predict` per request) when "
+            f"{report.get('concurrency', CONCURRENCY)} clients send one review each "
+            f"({prod['throughput_rps_c8']:,.0f} vs {naive['throughput_rps_c8']:,.0f} req/s). "
+            f"One request at a time it is already "
+            f"{naive['latency_p50_ms'] / prod['latency_p50_ms']:.0f}× faster (p50 "
+            f"{prod['latency_p50_ms']:.2f} vs {naive['latency_p50_ms']:.1f} ms): the work per request, not "
+            f"only the workers. The price: {prod['peak_memory_mib'] / naive['peak_memory_mib']:.1f}× the "
+            "memory (one model per worker)."
         )
     if {"tf-serving-rest", "tf-serving-grpc"} <= rows.keys():
         rest, grpc = rows["tf-serving-rest"], rows["tf-serving-grpc"]
+        stand_in = " (the development server)" if rest.get("note") else ""
         lines.append(
-            f"gRPC vs REST on the same server: p50 {grpc['latency_p50_ms']:.2f} vs "
+            f"gRPC vs REST on the same server{stand_in}: p50 {grpc['latency_p50_ms']:.2f} vs "
             f"{rest['latency_p50_ms']:.2f} ms, {grpc['throughput_rps_c8']:,.0f} vs "
             f"{rest['throughput_rps_c8']:,.0f} req/s at concurrency 8."
         )
-    smallest = min(rows.values(), key=lambda r: r["size_bytes"])
-    lines.append(
-        f"The smallest artifact is {smallest['runtime']} ({smallest['size_bytes'] / 1e6:.2f} MB, accuracy "
-        f"{smallest['accuracy']:.3f}); the Keras file is {rows['keras']['size_bytes'] / 1e6:.2f} MB."
-        if "keras" in rows
-        else f"The smallest artifact is {smallest['runtime']}."
-    )
+    if {"tflite-float32", "tflite-dynamic"} <= rows.keys():
+        f32, dyn = rows["tflite-float32"], rows["tflite-dynamic"]
+        lines.append(
+            f"Dynamic-range quantization makes the LiteRT file {f32['size_bytes'] / dyn['size_bytes']:.1f}× "
+            f"smaller ({f32['size_bytes'] / 1e6:.2f} → {dyn['size_bytes'] / 1e6:.2f} MB), accuracy "
+            f"{f32['accuracy']:.3f} → {dyn['accuracy']:.3f} on these reviews."
+        )
+    client = [rows[n] for n in rows if n.startswith(("tflite-", "tfjs-"))]
+    if client:
+        small, large = min(r["size_bytes"] for r in client), max(r["size_bytes"] for r in client)
+        lines.append(
+            f"Client-side runtimes ship the model to every user: {small / 1e6:.2f}–{large / 1e6:.2f} MB here."
+        )
     starts = sorted(rows.values(), key=lambda r: r["cold_start_s"])
+    tf = [r["cold_start_s"] for r in rows.values() if not r["runtime"].startswith(("tflite-", "tfjs-"))]
+    other = [r["cold_start_s"] for r in rows.values() if r["runtime"].startswith(("tflite-", "tfjs-"))]
+    clients = (("tflite-", "LiteRT's client"), ("tfjs-", "the TF.js page (browser already running)"))
+    without = " and ".join(name for prefix, name in clients if any(r.startswith(prefix) for r in rows))
+    split = (
+        f": every runtime that loads TensorFlow took {min(tf):.2f} s or more, {without} {max(other):.2f} s "
+        "or less, which matters for scale-to-zero and serverless"
+        if tf and other and min(tf) > max(other)
+        else ""
+    )
     lines.append(
         f"Cold start ranges from {starts[0]['cold_start_s']:.2f} s ({starts[0]['runtime']}) to "
-        f"{starts[-1]['cold_start_s']:.2f} s ({starts[-1]['runtime']}): importing TensorFlow and loading "
-        "a model dominates, which matters for scale-to-zero and serverless."
+        f"{starts[-1]['cold_start_s']:.2f} s ({starts[-1]['runtime']}){split}."
     )
     return lines
+
+
+def versions(report: dict) -> str:
+    """One sentence: which model version each server-side row was asked for and answered with."""
+    parts = []
+    for row in report["results"]:
+        served = row.get("served") or {}
+        if "version" in served:
+            loaded = served.get("loaded")
+            also = f" of {', '.join(map(str, loaded))} loaded" if loaded and len(loaded) > 1 else ""
+            parts.append(f"{row['runtime']} v{served['version']}{also}")
+        elif "model" in served:
+            parts.append(f"{row['runtime']} {served['model']}")
+    return "Model compared: " + "; ".join(parts) + "." if parts else "The report names no served versions."

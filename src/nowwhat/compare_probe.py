@@ -18,6 +18,9 @@ import time
 import psutil
 
 IN_PROCESS = ("keras", "savedmodel", "tflite-float32", "tflite-float16", "tflite-dynamic", "tflite-int8")
+#: The serving model's version every server and the SavedModel probe is asked for by number. TF Serving also
+#: loads the canary (version 2) next to it, and a request that names no version gets the highest one.
+VERSION = 1
 
 
 def load(runtime: str):
@@ -32,7 +35,7 @@ def load(runtime: str):
 
         from nowwhat.paths import serving_base
 
-        signature = tf.saved_model.load(str(serving_base() / "1")).signatures["serving_default"]
+        signature = tf.saved_model.load(str(serving_base() / str(VERSION))).signatures["serving_default"]
         return lambda texts: signature(text=tf.constant(texts))["probabilities"].numpy()
     if runtime.startswith("tflite-"):
         from nowwhat.paths import build_dir
