@@ -168,10 +168,28 @@ def test_corrupt_tokenizer_spec(copy):
     assert_one_line_error(run("--model-dir", copy, "good"), "tokenizer", "is unusable")
 
 
-def test_one_word_review_in_int8_names_the_line(bundle):
+def test_int8_answers_a_one_word_review(bundle):
+    result = run("--model-dir", bundle, "--level", "int8", "meh")
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert result.stdout.decode().split()[-1] == "meh"
+
+
+@pytest.fixture(scope="module")
+def fully_quantized(bundle, tmp_path_factory):
+    """The bundle with the int8 model converted without the selective part: every op in int8."""
+    from nowwhat.paths import core_dir
+    from nowwhat.tflite import converter, representative_ids, run_converter, variant_bundle
+
+    flatbuffer = run_converter(converter("int8", core_dir() / "saved_model", representative_ids()))
+    return variant_bundle(tmp_path_factory.mktemp("full-int8") / "model", "int8", flatbuffer)
+
+
+def test_a_review_the_model_cannot_compute_names_its_line(fully_quantized):
+    """Fully quantized, a one-word review's token count rounds to 0 and the int8 DIV kernel refuses."""
     err = assert_one_line_error(
-        run("--model-dir", bundle, "--level", "int8", stdin=b"Great coffee, will buy again\nDelicious\n"),
+        run("--model-dir", fully_quantized, "--level", "int8", stdin=b"Great coffee, will buy again\nmeh\n"),
         "line 2 of stdin could not be computed by the int8 model",
+        "(DIV) failed to invoke",
     )
     assert err.count("failed to invoke") == 1
 

@@ -26,8 +26,8 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 LEVELS = ("dynamic", "int8", "float16", "float32")
-#: Dynamic-range: a quarter of the float32 size, float arithmetic, answers for reviews of any length
-#: (full-integer int8 is as small but cannot compute one-word reviews: see the README).
+#: Dynamic-range: a quarter of the float32 size, float arithmetic, closest to float32 of the small levels
+#: (int8 is as small, computes most of the model in int8 and moves probabilities further: see the README).
 DEFAULT_LEVEL = "dynamic"
 #: The longest review in the data has 8,055 characters; anything far beyond that is not a review.
 MAX_CHARS = 100_000
@@ -146,13 +146,12 @@ class EdgeClassifier:
         try:
             self.interpreter.invoke()
         except RuntimeError as exc:
-            hint = "; try --level dynamic" if self.level == "int8" else ""
             reason = "".join(_first_line(exc).partition("failed to invoke.")[:2])  # it repeats itself
-            raise ClientError(f"could not be computed by the {self.level} model ({reason}){hint}") from exc
+            raise ClientError(f"could not be computed by the {self.level} model ({reason})") from exc
         return self.dequantize(self.interpreter.get_tensor(self.output["index"]))
 
     def dequantize(self, raw: np.ndarray) -> np.ndarray:
-        """A full-integer model answers in int8: real value = scale × (stored − zero point)."""
+        """An int8 model answers in int8: real value = scale × (stored − zero point)."""
         if raw.dtype == np.float32:
             return raw.copy()
         scale, zero_point = self.output["quantization"]

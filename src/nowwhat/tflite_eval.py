@@ -85,12 +85,14 @@ def evaluate(reference=None, levels=None) -> list[dict]:
     return rows
 
 
-def short_reviews(words=(1, 2, 3, 5, 10, 20), n: int = 200, levels=None) -> list[dict]:
-    """Where quantization hurts: the first k words of n test reviews, per level, against Keras.
+def short_reviews(
+    words=(1, 2, 3, 5, 10, 20), n: int = 200, levels=None, bundle: Path | None = None
+) -> list[dict]:
+    """Where quantization hurts: the first k words of n test reviews, per level (of `bundle`, by default
+    the chapter's), against Keras.
 
-    Counts reviews a level cannot compute at all (full-integer int8 on one word) and, for the rest,
-    the largest probability gap and the share of identical labels.
-    """
+    Counts reviews a level cannot compute at all (a fully quantized int8 model on one word) and, for the
+    rest, the largest probability gap and the share of identical labels."""
     import numpy as np
 
     from nowwhat.data import load_splits
@@ -98,7 +100,7 @@ def short_reviews(words=(1, 2, 3, 5, 10, 20), n: int = 200, levels=None) -> list
     from nowwhat.training import load_trained, predict
 
     keras_model = load_trained()[0]
-    clients = {level: classifier(level) for level in levels or LEVELS}
+    clients = {level: classifier(level, bundle) for level in levels or LEVELS}
     texts = load_splits().texts("test")[:n]
     rows = []
     for k in words:
