@@ -76,6 +76,31 @@ def convert_saved_model(saved_model: Path, out: Path, weights: str = "float32") 
         raise NowWhatError(f"tensorflowjs_converter failed on {saved_model} ({last}): run `make setup-tfjs`")
 
 
+def shell_path(path: Path, cwd: Path = REPO_ROOT / "notebooks") -> str:
+    """`path` as a command line run from `cwd` (a notebook's folder) names it: relative inside the
+    repository (`../build/export/…`), under `$NOWWHAT_BUILD` when the build folder is elsewhere (the shell
+    expands it), else absolute. So the command a notebook prints is the one it runs, and it shows no
+    machine's scratch folder."""
+    path = Path(path).resolve()
+    if path.is_relative_to(REPO_ROOT):
+        return os.path.relpath(path, cwd)
+    if os.environ.get("NOWWHAT_BUILD") and path.is_relative_to(build_dir()):
+        return f"$NOWWHAT_BUILD/{path.relative_to(build_dir())}".removesuffix("/.")
+    return str(path)
+
+
+def shell(command: str, cwd: Path = REPO_ROOT / "notebooks") -> None:
+    """Run one command line as a shell would (a notebook's `!` line), quietly; a failure becomes one
+    `NowWhatError` line with the command's last line of output."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        command, shell=True, cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+    if result.returncode != 0:
+        last = ((result.stderr + result.stdout).strip().splitlines() or ["no output"])[-1]
+        raise NowWhatError(f"the command failed with status {result.returncode}: {last}")
+
+
 def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file())
 
