@@ -167,6 +167,44 @@ def test_local_config_points_at_the_absolute_models_folder(tmp_path):
     assert dict(model.version_labels) == {"stable": 1, "canary": 2}
 
 
+def test_the_notebooks_docker_command_is_the_run_commands(tmp_path):
+    """Notebook 03 writes out the `docker run` a learner types; it must be what ./run.sh would run."""
+    import nbformat
+
+    nb = nbformat.read(DEMO.parents[1] / "notebooks" / "03_tf_serving.ipynb", as_version=4)
+    text = next(c.source for c in nb.cells if c.cell_type == "markdown" and "docker run" in c.source)
+    typed = text.split("```bash\n", 1)[1].split("```", 1)[0].replace("\\\n", " ").split()
+    flags = [word for word in typed if word.startswith("--") and word != "--rm"]
+    assert flags == run.server_flags("/config", "/config/models.config")
+    assert run.IMAGE in typed and "127.0.0.1:8501:8501" in typed and "127.0.0.1:8500:8500" in typed
+    docker, _ = run.command("docker", tmp_path, 8501, 8500)
+    if docker[:2] != ["docker", "compose"]:
+        assert "127.0.0.1:8501:8501" in docker and "127.0.0.1:8500:8500" in docker
+    ports = yaml.safe_load((DEMO / "compose.yaml").read_text())["services"]["tfserving"]["ports"]
+    assert all(port.startswith("127.0.0.1:") for port in ports)
+
+
+def test_clients_ask_for_the_stable_label_unless_told_otherwise(monkeypatch):
+    """Without a version or label TF Serving answers with the highest loaded version: the canary."""
+    from tfserving_demo.grpc_client import GrpcClient
+    from tfserving_demo.rest_client import RestClient
+
+    client = GrpcClient("127.0.0.1:1")  # no connection is made until a call
+    assert client.predict_request(["x"]).model_spec.version_label == "stable"
+    assert client.predict_request(["x"], version=1).model_spec.version.value == 1
+    assert client.predict_request(["x"], label=None).model_spec.version_label == ""
+    client.close()
+    rest, paths = RestClient("http://127.0.0.1:1"), []
+    def record(body, version, label):
+        paths.append(rest._model_path(version, label))
+        return {"predictions": []}
+
+    monkeypatch.setattr(rest, "predict_json", record)
+    for kwargs in ({}, {"version": 1}, {"label": None}):
+        rest.predict(["x"], **kwargs)
+    assert [p.split("/v1/models/reviews")[1] for p in paths] == ["/labels/stable", "/versions/1", ""]
+
+
 def test_readme_documents_every_flag_and_route():
     readme = (DEMO / "README.md").read_text()
     for flag in run.server_flags("/config", "/config/models.config"):

@@ -287,7 +287,7 @@ def test_new_version_is_served_under_load_with_zero_failed_requests(models, tmp_
             client = GrpcClient(target)
             while not stop.is_set():
                 try:
-                    client.predict(TEXTS)
+                    client.predict(TEXTS, label=None)  # this config has no labels
                     counts["grpc"] += 1
                 except Exception as exc:
                     failures.append(repr(exc))
@@ -321,7 +321,7 @@ def test_new_version_is_served_under_load_with_zero_failed_requests(models, tmp_
         assert failures == []
         assert counts["rest"] > 20 and counts["grpc"] > 10, counts
         client = GrpcClient(target)
-        response = client.predictions.Predict(client.predict_request(TEXTS), timeout=30)
+        response = client.predictions.Predict(client.predict_request(TEXTS, label=None), timeout=30)
         assert response.model_spec.version.value == 3
         client.close()
 

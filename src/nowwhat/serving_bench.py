@@ -27,28 +27,30 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def measure(rest, grpc, texts: list[str], requests: int, batch: int) -> dict:
-    """Per-request milliseconds for REST, gRPC (blocking) and gRPC futures awaited one by one."""
+def measure(rest, grpc, texts: list[str], requests: int, batch: int, version: int = 1) -> dict:
+    """Per-request milliseconds for REST, gRPC (blocking) and gRPC futures awaited one by one, all
+    asking for the same `version` (named, so that moving a label cannot change what is measured)."""
     batches = [[texts[(i * batch + j) % len(texts)] for j in range(batch)] for i in range(requests)]
     for warm in batches[:5]:  # first calls pay for connection set-up and graph tracing
-        rest.probabilities(warm)
-        grpc.predict(warm)
+        rest.probabilities(warm, version=version)
+        grpc.predict(warm, version=version)
     times = {"rest": [], "grpc": [], "grpc_future_awaited": [], "grpc_future_not_awaited (wrong)": []}
     for chunk in batches:
         start = time.perf_counter()
-        rest.probabilities(chunk)
+        rest.probabilities(chunk, version=version)
         times["rest"].append(_ms(start))
         start = time.perf_counter()
-        grpc.predict(chunk)
+        grpc.predict(chunk, version=version)
         times["grpc"].append(_ms(start))
         start = time.perf_counter()
-        future = grpc.predict_async(chunk)
+        future = grpc.predict_async(chunk, version=version)
         times["grpc_future_not_awaited (wrong)"].append(_ms(start))
         future.result()
         times["grpc_future_awaited"].append(_ms(start))
     medians = {name: round(statistics.median(values), 3) for name, values in times.items()}
     return {
         "batch": batch,
+        "version": version,
         "requests": requests,
         "median_ms": medians,
         "rest_over_grpc": round(medians["rest"] / medians["grpc"], 2),

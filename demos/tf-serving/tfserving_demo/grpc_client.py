@@ -1,7 +1,8 @@
 """A gRPC client for TF Serving on the official `tensorflow-serving-api` stubs.
 
 Predict and GetModelMetadata (PredictionService), GetModelStatus (ModelService). `predict_async`
-returns a future: it is only a measurement of anything once `.result()` has been awaited.
+returns a future: it is only a measurement of anything once `.result()` has been awaited. Like the REST
+client, predictions and metadata ask for the `stable` label unless given a version or `label=None`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tensorflow_serving.apis import (
 )
 
 from .explain import TFServingError
+from .rest_client import STABLE
 
 
 class GrpcClient:
@@ -42,25 +44,25 @@ class GrpcClient:
         except grpc.RpcError as exc:
             raise TFServingError(exc.code().name, exc.details() or "") from None
 
-    def predict_request(self, texts: list[str], version=None, label=None, signature_name=None):
+    def predict_request(self, texts: list[str], version=None, label=STABLE, signature_name=None):
         request = self._spec(predict_pb2.PredictRequest(), version, label, signature_name)
         request.inputs["text"].CopyFrom(tf.make_tensor_proto(texts, dtype=tf.string))
         return request
 
-    def predict(self, texts: list[str], version=None, label=None, signature_name=None) -> dict:
+    def predict(self, texts: list[str], version=None, label=STABLE, signature_name=None) -> dict:
         """{output name: numpy array} for a batch of texts."""
         response = self._call(
             self.predictions.Predict, self.predict_request(texts, version, label, signature_name)
         )
         return decode(response)
 
-    def predict_async(self, texts: list[str], version=None, label=None):
+    def predict_async(self, texts: list[str], version=None, label=STABLE):
         """A future; call `.result()` (or `decode(future.result())`) to wait for the answer."""
         return self.predictions.Predict.future(
             self.predict_request(texts, version, label), timeout=self.timeout
         )
 
-    def metadata(self, version=None, label=None) -> dict:
+    def metadata(self, version=None, label=STABLE) -> dict:
         request = self._spec(get_model_metadata_pb2.GetModelMetadataRequest(), version, label)
         request.metadata_field.append("signature_def")
         response = self._call(self.predictions.GetModelMetadata, request)

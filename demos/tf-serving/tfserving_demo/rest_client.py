@@ -1,6 +1,9 @@
 """A REST client for TF Serving with `requests`: status, metadata, predict (row or columnar).
 
 Works against the real server and the development server alike; `served_by()` tells which one answered.
+Predictions and metadata ask for the `stable` label unless told otherwise: a request that names neither
+a version nor a label gets the highest loaded version, which in a canary set-up is the canary
+(`label=None` asks for exactly that).
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ import requests
 
 from .devserver import SERVED_BY_HEADER
 from .explain import TFServingError
+
+#: The label clients ask for by default (a version number, when given, wins over the label).
+STABLE = "stable"
 
 
 class RestClient:
@@ -41,14 +47,14 @@ class RestClient:
         """[{'version': '2', 'state': 'AVAILABLE', 'status': {...}}, ...]"""
         return self._send("GET", self._model_path(version, label)).json()["model_version_status"]
 
-    def metadata(self, version: int | None = None, label: str | None = None) -> dict:
+    def metadata(self, version: int | None = None, label: str | None = STABLE) -> dict:
         return self._send("GET", self._model_path(version, label) + "/metadata").json()
 
     def predict(
         self,
         texts: list[str],
         version: int | None = None,
-        label: str | None = None,
+        label: str | None = STABLE,
         columnar: bool = False,
         signature_name: str | None = None,
     ):
@@ -59,7 +65,7 @@ class RestClient:
         result = self.predict_json(body, version, label)
         return result["outputs"] if columnar else result["predictions"]
 
-    def predict_json(self, body: dict, version: int | None = None, label: str | None = None) -> dict:
+    def predict_json(self, body: dict, version: int | None = None, label: str | None = STABLE) -> dict:
         """POST any predict body (row or columnar, as TF Serving documents it) and return the JSON answer."""
         return self._send("POST", self._model_path(version, label) + ":predict", json=body).json()
 

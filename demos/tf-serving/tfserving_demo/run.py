@@ -93,11 +93,11 @@ def pick(kind: str = "auto") -> tuple[str, str]:
     return "dev", "no Docker engine answered and no tensorflow_model_server binary was found"
 
 
-def server_flags(config_dir: str, model_config: str) -> list[str]:
+def server_flags(config_dir: str, model_config: str, config_poll_seconds: int = 30) -> list[str]:
     """The flags all three servers get (each is documented in the README)."""
     return [
         f"--model_config_file={model_config}",
-        "--model_config_file_poll_wait_seconds=30",
+        f"--model_config_file_poll_wait_seconds={config_poll_seconds}",
         "--file_system_poll_wait_seconds=2",
         "--allow_version_labels_for_unavailable_models=true",
         "--enable_batching=true",
@@ -106,8 +106,17 @@ def server_flags(config_dir: str, model_config: str) -> list[str]:
     ]
 
 
-def local_model_config(models: Path) -> Path:
-    """config/models.config with base_path pointing at the local models folder (it must be absolute)."""
+#: Atop the server's own copy of the model config: the file to edit to move a label in a running server.
+LOCAL_HEADER = (
+    "# The running server's copy of config/models.config (written by ./run.sh), with base_path made\n"
+    "# absolute. The server re-reads it every --model_config_file_poll_wait_seconds: edit it to move a\n"
+    "# label without a restart. The next ./run.sh writes it afresh from config/models.config.\n"
+)
+
+
+def local_model_config(models: Path, out: Path | None = None) -> Path:
+    """config/models.config with base_path pointing at the local models folder (it must be absolute),
+    written to `out` (default <models>/../models.local.config): the copy the server reads and re-reads."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
@@ -116,12 +125,17 @@ def local_model_config(models: Path) -> Path:
     )
     for model in config.model_config_list.config:
         model.base_path = str(models / model.name)
-    out = models.parent / "models.local.config"
-    out.write_text(text_format.MessageToString(config))
+    out = out or models.parent / "models.local.config"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(LOCAL_HEADER + text_format.MessageToString(config))
     return out
 
 
-def command(kind: str, models: Path, rest_port: int, grpc_port: int) -> tuple[list[str], dict]:
+def command(
+    kind: str, models: Path, rest_port: int, grpc_port: int, config_poll_seconds: int = 30,
+    model_config: Path | None = None,
+) -> tuple[list[str], dict]:
+    """The server's command line; the binary and the dev server read `model_config`, a local copy."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if kind == "docker":
         env.update(MODELS_DIR=str(models), REST_PORT=str(rest_port), GRPC_PORT=str(grpc_port), IMAGE=IMAGE)
@@ -132,20 +146,20 @@ def command(kind: str, models: Path, rest_port: int, grpc_port: int) -> tuple[li
             "run",
             "--rm",
             "-p",
-            f"{rest_port}:8501",
+            f"127.0.0.1:{rest_port}:8501",
             "-p",
-            f"{grpc_port}:8500",
+            f"127.0.0.1:{grpc_port}:8500",
             "-v",
             f"{models}:/models:ro",
             "-v",
             f"{CONFIG}:/config:ro",
             IMAGE,
-            *server_flags("/config", "/config/models.config"),
+            *server_flags("/config", "/config/models.config", config_poll_seconds),
         ], env
     flags = [
         f"--port={grpc_port}",
         f"--rest_api_port={rest_port}",
-        *server_flags(str(CONFIG), str(local_model_config(models))),
+        *server_flags(str(CONFIG), str(local_model_config(models, model_config)), config_poll_seconds),
     ]
     if kind == "binary":
         return [binary() or "tensorflow_model_server", *flags], env
@@ -166,6 +180,7 @@ class Server:
     grpc_target: str
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    model_config: Path | None = None  # the file this server re-reads: edit it to move a label
 
     @property
     def description(self) -> str:
@@ -207,11 +222,26 @@ class Server:
                 self.process.wait()
 
 
+def shown(path: Path) -> str:
+    """A path as a learner finds it: under $NOWWHAT_BUILD, or relative to the repository (or cwd)."""
+    path = Path(path).resolve()
+    if os.environ.get("NOWWHAT_BUILD") and path.is_relative_to(build_dir().resolve()):
+        return f"$NOWWHAT_BUILD/{path.relative_to(build_dir().resolve())}"
+    for root in (DEMO.parents[1], Path.cwd()):
+        if path.is_relative_to(root):
+            return str(path.relative_to(root))
+    return str(path)
+
+
 def banner(server: Server) -> str:
     line = "=" * 78
+    log = shown(server.log_path) if server.log_path else "below"
+    config = ""
+    if server.model_config:
+        config = f"\n  model config, re-read while it runs: {shown(server.model_config)}"
     return (
         f"{line}\n  MODEL SERVER: {server.description}\n  why: {server.why}\n"
-        f"  REST {server.rest_url}   gRPC {server.grpc_target}   log {server.log_path or 'below'}\n{line}"
+        f"  REST {server.rest_url}   gRPC {server.grpc_target}   log {log}{config}\n{line}"
     )
 
 
@@ -223,18 +253,23 @@ def serve(
     grpc_port: int = 8500,
     timeout: float = 180,
     echo: bool = False,
+    config_poll_seconds: int = 30,
 ):
     """Start the server, wait until both versions are AVAILABLE, yield it, always stop it.
 
-    The server's log goes to <models>/../logs/, or with `echo` to this terminal (after the banner)."""
+    The server's log goes to <models>/../logs/, or with `echo` to this terminal (after the banner).
+    Each server started here reads its own copy of the model config (<models>/../running/), so editing
+    it moves labels in this server only; the copy is removed when the server stops."""
     models = Path(models or default_models()).resolve()
     ensure_models(models)
     kind, why = pick(kind)
     rest_port, grpc_port = rest_port or free_port(), grpc_port or free_port()
-    argv, env = command(kind, models, rest_port, grpc_port)
+    copy = models.parent / "running" / f"models-{rest_port}.config"
+    argv, env = command(kind, models, rest_port, grpc_port, config_poll_seconds, copy)
+    model_config = CONFIG / "models.config" if kind == "docker" else copy
     urls = f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}"
     if echo:
-        server = Server(kind, why, *urls)
+        server = Server(kind, why, *urls, model_config=model_config)
         print(banner(server), flush=True)
         server.process = subprocess.Popen(argv, env=env, start_new_session=True)
     else:
@@ -244,7 +279,7 @@ def serve(
             process = subprocess.Popen(
                 argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        server = Server(kind, why, *urls, process, log_path)
+        server = Server(kind, why, *urls, process, log_path, model_config)
     atexit.register(server.stop)
     try:
         server.wait_ready(timeout)
@@ -252,6 +287,7 @@ def serve(
     finally:
         server.stop()
         atexit.unregister(server.stop)
+        copy.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
