@@ -66,8 +66,8 @@ def build_core(vocab_size: int, embedding_dim: int):
     """Mean of the embeddings of the real (non-padding) tokens → softmax.
 
     The mean is written out (sum over tokens / max(count, 1)) rather than using Keras masking, so a text
-    with no tokens at all gets the model's prior instead of 0/0 = NaN, and the graph uses only ops that
-    TF.js and LiteRT run natively.
+    with no tokens at all gets the output layer's bias alone (the model's answer without evidence)
+    instead of 0/0 = NaN, and the graph uses only ops that TF.js and LiteRT run natively.
     """
     import keras
     from keras import ops
