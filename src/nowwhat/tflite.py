@@ -181,6 +181,7 @@ def convert(out: Path | None = None) -> dict:
 def variant_bundle(out: Path, level: str, flatbuffer: bytes) -> Path:
     """A copy of the bundle in `out` whose `level` model is `flatbuffer` (its manifest updated), so another
     conversion runs through the same edge client: how the chapter replays the fully quantized int8 model."""
+    ensure_converted()
     out = Path(out)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(bundle_dir(), out)
