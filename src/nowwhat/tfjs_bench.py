@@ -173,8 +173,9 @@ def findings(result: dict, parity: dict | None = None) -> str:
         f"by at most {diff['float32']:.1e}{shared}: the same arithmetic, in another order."
     )
     within = "within" if ready["ready_ms_median"] <= aim else "over"
+    loads = result["settings"]["page_loads"]
     loading = (
-        f"- **Ready** (median of {result['settings']['page_loads']} fresh loads): the slowest "
+        f"- **Ready** (median of {loads} fresh load{'s' * (loads != 1)}): the slowest "
         f"configuration, {ready['weights']} / {ready['backend']}, took {ready['ready_ms_median']:,.0f} ms, "
         f"{within} the demo's aim of {aim / 1000:g} s."
     )
