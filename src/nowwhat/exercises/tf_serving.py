@@ -25,6 +25,9 @@ def check_promoted(server, serving_pid: int, model: str = "reviews", timeout: fl
         return not_yet("the server is not running: run the cell that starts it, then edit its config copy.")
     if server.process.pid != serving_pid:
         return _restarted()
+    if server.model_config is None:
+        return not_yet("this server was started elsewhere, so its config file is unknown here: start it "
+                       "with the notebook's serve() cell.")
     labels = _labels(Path(server.model_config), model)
     if labels is None:
         return not_yet("the server's config copy no longer parses as a ModelServerConfig: undo the last "
