@@ -6,9 +6,10 @@ the previous answer arrives, so N is the concurrency). It posts real test review
 and the resident memory of every server process. The in-process ceiling is the same SavedModel signature
 called in a loop in one process, one review per call: what the model costs without any HTTP.
 
-Everything runs on the same (shared) cores as the servers, so the machine's load is recorded with every
-run: load average, and the CPU seconds other processes used while it ran. Figures are medians over the
-repeats of one run, written to <build>/flask/benchmark.json and plotted to <build>/flask/benchmark.png.
+Everything runs on the same cores as the servers, next to whatever else runs on the machine, so its load
+is recorded with every run: the load average, and the CPU seconds other processes used while it ran.
+Figures are medians over the repeats of one run, written to <build>/flask/benchmark.json and plotted to
+<build>/flask/benchmark.png.
 """
 
 from __future__ import annotations
@@ -284,7 +285,6 @@ def benchmark(
             "nice": os.nice(0),
             "load_average_at_start": [round(x, 2) for x in load_start],
             "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-            "shared_machine": "other engineers' jobs ran at the same time; see cpu_s.others in each run",
         },
         "settings": {
             "seconds_per_run": seconds,
@@ -302,7 +302,7 @@ def benchmark(
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json(out, result)
-    plot(result).savefig(out.with_suffix(".png"), dpi=110)
+    _save(plot(result), out.with_suffix(".png"))
     exported = read_manifest(export_dir(), "export", "python -m nowwhat export")
     write_manifest(
         out.parent,
@@ -338,6 +338,14 @@ def plot(result: dict):
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _save(figure, path: Path) -> None:
+    """Write the plot and close it, so a notebook that runs the benchmark does not show it a second time."""
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def table(result: dict) -> str:
