@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup workshop test lint lab clean
+.PHONY: setup workshop test test-fast lint lab clean
 
 # Chapters that need more than the Python environment (npm packages, Chromium, a converter venv) add
 # their own target below and append it here: EXTRA_SETUP += setup-<chapter>
@@ -37,6 +37,11 @@ workshop: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## Maintainers' short loop: lint and tests/ without the slow ones (no notebooks, no training, no servers).
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest tests -m "not slow" -q
 
 lint: setup
 	$(BIN)/ruff check .

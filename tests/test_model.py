@@ -64,7 +64,8 @@ def test_serving_model_takes_raw_text_and_matches_keras(serving, reference, test
     assert (out["label_id"].numpy() == probabilities.argmax(axis=1)).all()
 
 
-def test_text_without_tokens_gets_the_prior_not_nan(serving):
+def test_text_without_tokens_gets_one_finite_answer_not_nan(serving):
+    """No tokens: the mean is guarded (max(count, 1)), so the answer is softmax(output bias), never NaN."""
     import tensorflow as tf
 
     out = serving.signatures["serving_default"](text=tf.constant(["", " \t ", "!!! ..."]))

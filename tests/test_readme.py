@@ -40,6 +40,7 @@ TESTED_HERE = {
 EXERCISED_ELSEWHERE = {
     "make test": (".ci/run", "make test"),
     "make setup": ("Makefile", "test: setup"),
+    "make test-fast": ("Makefile", 'pytest tests -m "not slow"'),  # a subset of `make test`
     "make setup-tfjs": ("Makefile", "EXTRA_SETUP += setup-tfjs"),  # part of every `make setup`
     "npm start -- --port 0": ("tests/test_tfjs_server.py", '"npm", "start"'),
     "python -m nowwhat train": ("tests/test_cli.py", 'cli("train"'),

@@ -98,6 +98,8 @@ _NOISE = (
     "To enable the following",
     "node_def_util.cc",
     "This TensorFlow binary is optimized",
+    "fully_quantize: ",  # the LiteRT converter's quantizer, from C++, past any Python redirect
+    "Created TensorFlow Lite XNNPACK delegate",
 )
 
 
@@ -114,6 +116,11 @@ def refresh(notebook: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         executed = run(notebook, Path(tmp))
         nb = nbformat.read(executed, as_version=4)
+    nbformat.write(without_noise(nb), notebook)
+
+
+def without_noise(nb):
+    """The executed notebook without run metadata and TensorFlow's start-up lines on stderr."""
     for cell in nb.cells:
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
@@ -126,4 +133,4 @@ def refresh(notebook: Path) -> None:
         if "outputs" in cell:
             cell["outputs"] = [o for o in cell["outputs"] if o.get("name") != "stderr" or o["text"].strip()]
     nb.metadata.pop("papermill", None)
-    nbformat.write(nb, notebook)
+    return nb
