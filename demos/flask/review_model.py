@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-#: How to build the artifact this demo serves, from the repository root (one command).
-BUILD_COMMAND = "python -m nowwhat export"
+#: How to build the artifact this demo serves, from the repository root (one line: train, then export).
+BUILD_COMMAND = "python -m nowwhat train && python -m nowwhat export"
 SIGNATURE = "serving_default"
 
 
