@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from nowwhat.exercises import NOT_YET, RIGHT
-from nowwhat.notebooks import notebooks, run_all
+from nowwhat.notebooks import check_output, notebooks, run_all
 
 
 def test_chapters_are_numbered_in_order():
@@ -41,6 +41,5 @@ def test_all_notebooks_run_with_quick_parameters_and_solutions_in_a_fresh_build(
     assert injected and "quick = True" in injected[0].source
     for notebook in notebooks()[1:]:
         executed = nbformat.read(tmp_path / "executed" / notebook.name, as_version=4)
-        check = next(c for c in executed.cells if "check" in c.metadata.get("tags", []))
-        shown = "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in check.outputs)
+        shown = check_output(executed)
         assert RIGHT in shown and NOT_YET not in shown, f"{notebook.name}: {shown}"

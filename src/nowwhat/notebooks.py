@@ -28,6 +28,12 @@ def solution_file(nb) -> Path | None:
     return None
 
 
+def check_output(nb) -> str:
+    """What the notebook's `check` cell printed or showed: the exercise's verdict line."""
+    cell = next(c for c in nb.cells if "check" in c.metadata.get("tags", []))
+    return "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
 def with_solution(notebook: Path, out_dir: Path) -> Path:
     """A copy of the notebook (in out_dir) whose `exercise` cell holds the solution instead of the starter:
     how CI proves every check passes with its solution and the chapter still runs to the end."""
