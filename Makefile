@@ -15,6 +15,7 @@ EXTRA_SETUP += setup-flask
 EXTRA_SETUP += setup-tf-serving
 EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
+EXTRA_SETUP += setup-containers
 
 setup: $(STAMP) $(EXTRA_SETUP)
 
@@ -149,6 +150,20 @@ serve-flask: setup
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
 	$(BIN)/python -m nowwhat.bench_flask
+
+## Containers (demos/flask/Dockerfile built and run for real): Docker if its engine answers, else Debian's
+## podman (with runc) and mmdebstrap, which makes a labelled local stand-in base image when no registry
+## is reachable. `make container-check` builds, runs and checks the image → build/containers/flask.json;
+## RECORD=1 also rewrites the figures demos/flask/README.md shows (demos/flask/container-check.json).
+.PHONY: setup-containers container-check
+
+setup-containers:
+	@docker info >/dev/null 2>&1 || { command -v podman && command -v mmdebstrap; } >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null; }
+
+container-check: setup
+	$(BIN)/python -m nowwhat.containers $(if $(RECORD),--record)
 
 ## Compare and choose: one harness measures every runtime on the same reviews in one run (cold start,
 ## latency p50/p99, throughput at concurrency 8, size, peak memory, accuracy, parity) → build/compare/.

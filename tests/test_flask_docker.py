@@ -1,6 +1,7 @@
-"""The Dockerfile, checked without a Docker engine (there is none on these machines): what it declares,
-what .dockerignore lets into the build, and — laid out on disk exactly as its COPY lines say — that the
-image's files, environment, command and health check serve the model."""
+"""The Dockerfile, read without an engine (fast, and wherever the tests run): what it declares, what
+.dockerignore lets into the build, and — laid out on disk exactly as its COPY lines say — that the image's
+files, environment, command and health check serve the model. test_flask_container.py builds and runs the
+image itself with a real engine."""
 
 from __future__ import annotations
 

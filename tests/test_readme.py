@@ -53,6 +53,7 @@ EXERCISED_ELSEWHERE = {
     "make slides": ("tests/test_slides.py", "slides.build("),
     "make images": ("tests/test_images.py", "diagrams.main("),
     "make memory": ("tests/test_binder_memory.py", "memory.measure("),
+    "make container-check": ("tests/test_flask_container.py", "containers.check_flask("),
     "python -m nowwhat train && python -m nowwhat export": ("tests/test_cli.py", 'cli("export"'),
     "TFSERVING_URL=http://host:8501 TFSERVING_GRPC=host:8500 make test": (
         "demos/tf-serving/tfserving_demo/run.py",
