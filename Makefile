@@ -17,7 +17,17 @@ EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
 EXTRA_SETUP += setup-containers
 
-setup: $(STAMP) $(EXTRA_SETUP)
+# Set-up steps run two at a time (pip for .venv beside the TF.js converter's venv, npm, apt); apt-get
+# calls take turns through a lock.
+setup:
+	@$(MAKE) --no-print-directory -j2 setup-steps
+
+.PHONY: setup-steps
+setup-steps: $(STAMP) $(EXTRA_SETUP)
+
+SUDO        := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_INSTALL := $(SUDO) flock /tmp/nowwhat-apt.lock env DEBIAN_FRONTEND=noninteractive \
+  sh -c 'apt-get update -qq && apt-get install -y -qq "$$@" >/dev/null' apt-install
 
 $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +44,12 @@ $(STAMP): requirements.txt requirements-nodeps.txt constraints.txt pyproject.tom
 workshop: setup
 	$(BIN)/python -m nowwhat workshop
 
-## The full test suite (what CI runs): unit, contract, notebooks (nbval + papermill), demos, lint.
+## The full test suite (what CI runs): unit, contract, notebooks (nbval + papermill), demos, lint. Two
+## processes: the tests that share the build folder in one, the notebooks (twice, each run in a build
+## folder of its own) in the other (conftest.py).
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --durations=40
 
 ## Maintainers' short loop: lint and tests/ without the slow ones (no notebooks, no training, no servers).
 test-fast: setup
@@ -57,15 +69,13 @@ clean:
 ## converter in its own venv (tensorflowjs pulls tensorflow 2.19, which would break .venv). Stamped.
 TFJS_DEMO  := demos/tfjs
 TFJS_VENV  := .venv-tfjs
-SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup-tfjs bench-tfjs
 
 setup-tfjs: /usr/bin/chromium $(TFJS_DEMO)/node_modules/.installed $(TFJS_VENV)/.installed
 
 /usr/bin/chromium:
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	$(APT_INSTALL) chromium
 
 # npm packages of a folder with a package-lock.json (demos/tfjs, slides), exactly as locked; stamped.
 %/node_modules/.installed: %/package.json %/package-lock.json
@@ -92,8 +102,7 @@ SLIDES_DIR := slides
 setup-slides: /usr/bin/chromium /usr/bin/dot $(SLIDES_DIR)/node_modules/.installed
 
 /usr/bin/dot:
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+	$(APT_INSTALL) graphviz
 
 ## Every diagram in images/ from its source in images/src/ (graphviz), each SVG stamped with its source's hash.
 images: $(STAMP) /usr/bin/dot
@@ -140,8 +149,7 @@ bench-tflite: setup
 setup-flask: /usr/bin/wrk
 
 /usr/bin/wrk:
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+	$(APT_INSTALL) wrk
 
 ## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000 (HOST, PORT, MODEL_DIR override).
 serve-flask: setup
@@ -158,9 +166,8 @@ bench-flask: setup
 .PHONY: setup-containers container-check
 
 setup-containers:
-	@docker info >/dev/null 2>&1 || { command -v podman && command -v mmdebstrap; } >/dev/null || { \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null; }
+	@docker info >/dev/null 2>&1 || { command -v podman && command -v mmdebstrap; } >/dev/null || \
+	  $(APT_INSTALL) podman runc mmdebstrap
 
 container-check: setup
 	$(BIN)/python -m nowwhat.containers $(if $(RECORD),--record)

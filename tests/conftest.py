@@ -1,4 +1,5 @@
-"""Shared fixtures. Artifacts are built once per session by the package's own CLI, if missing."""
+"""Shared fixtures. Artifacts are built once per session by the package's own CLI, if missing. (Which
+tests share this build folder and which have their own: ../conftest.py.)"""
 
 from __future__ import annotations
 

@@ -41,7 +41,9 @@ def report(engine, exports, tmp_path_factory):
 
 
 def leftovers(engine) -> list[str]:
-    listed = engine("ps", "-a", "--filter", "name=nowwhat-check-", "--format", "{{.Names}}").stdout
+    """This process's check containers still there (other processes may be running checks of their own)."""
+    mine = f"nowwhat-check-{os.getpid()}-"
+    listed = engine("ps", "-a", "--filter", f"name={mine}", "--format", "{{.Names}}").stdout
     return listed.split()
 
 
@@ -92,11 +94,12 @@ def test_the_report_names_its_base_image_and_figures(report, engine):
     assert report["image"]["bytes"] > 500e6  # TensorFlow is inside
     assert report["startup_s"] > 0 and report["build_s"] > 0 and report["stop_s"] > 0
     assert leftovers(engine) == []
+    assert containers.image_labels(engine, report["image"]["tag"])[containers.EXPORT_LABEL]
 
 
 @pytest.mark.slow
 def test_an_image_without_its_model_fails_with_the_servers_own_error(report, engine):
-    broken = containers.Container(engine, env={"MODEL_DIR": "/nowhere"})
+    broken = containers.Container(engine, report["image"]["tag"], env={"MODEL_DIR": "/nowhere"})
     with broken, pytest.raises(NowWhatError, match=r"stopped while starting.*error: .*nowhere"):
         broken.wait_ready(timeout=60)
     assert leftovers(engine) == []

@@ -1,8 +1,9 @@
 """Every notebook is parameterised: papermill runs them all in order, quick=True, in a fresh build folder,
 with every exercise solved (the solution file in place of the starter), and every check then says so.
 
-(nbval, configured in pyproject.toml, executes them a second time as committed: default parameters and
-the untouched starters, whose checks must say "not yet" again.)
+(nbval, configured in pyproject.toml, executes them a second time as committed, in a fresh build folder
+of its own (conftest.py): default parameters and the untouched starters, whose checks must say "not yet"
+again.)
 """
 
 import json

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -39,7 +42,9 @@ FLASK_DEMO = REPO_ROOT / "demos" / "flask"
 RECORDED = FLASK_DEMO / "container-check.json"
 BEGIN = "<!-- container-check: generated from container-check.json by `make container-check RECORD=1` -->"
 END = "<!-- /container-check -->"
-TAG = "localhost/nowwhat/review-api:check"
+REPOSITORY = "localhost/nowwhat/review-api"
+#: The label every checked image carries: the export folder its model came from (stale ones are removed).
+EXPORT_LABEL = "nowwhat.export"
 #: The label a stand-in base image carries (its value: the image it stands in for).
 STAND_IN_LABEL = "nowwhat.stand-in-for"
 #: Debian 12's Python, the only `python:<version>-…` tag a bookworm stand-in can honestly replace.
@@ -184,18 +189,34 @@ def make_stand_in(engine: Engine, image: str) -> None:
         )
 
 
-def build(engine: Engine, demo: Path, model: Path, log: Path) -> float:
+def image_tag(model: Path) -> str:
+    """One tag per export folder: two build folders checked side by side never swap images."""
+    return f"{REPOSITORY}:{hashlib.sha1(str(model.resolve()).encode()).hexdigest()[:12]}"
+
+
+@contextlib.contextmanager
+def one_at_a_time(name: str):
+    """A machine-wide lock (two checks must not both make the stand-in base)."""
+    with open(Path(tempfile.gettempdir()) / f"nowwhat-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def build(engine: Engine, demo: Path, model: Path, tag: str, log: Path) -> float:
     """`build` the demo's Dockerfile with the model as a second build context; seconds, steps printed."""
     command = [
         *engine.command,
         "build",
         *engine.build_flags,
+        "--label",
+        f"{EXPORT_LABEL}={model.resolve()}",
         "--build-context",
         f"model={model}",
         "-t",
-        TAG,
+        tag,
         str(demo),
     ]
+    print("$ " + shlex.join([engine.name, *command[len(engine.command) :]]), flush=True)
     start = time.perf_counter()
     with (
         log.open("w") as out,
@@ -210,6 +231,18 @@ def build(engine: Engine, demo: Path, model: Path, log: Path) -> float:
     return time.perf_counter() - start
 
 
+def remove_stale(engine: Engine) -> list[str]:
+    """Remove checked images whose export folder is gone (a test's temporary build); their tags."""
+    listed = engine("images", "--filter", f"label={EXPORT_LABEL}", "--format", "{{.Repository}}:{{.Tag}}")
+    stale = []
+    for tag in set(listed.stdout.split()):
+        labels = image_labels(engine, tag) or {}
+        if labels.get(EXPORT_LABEL) and not Path(labels[EXPORT_LABEL]).exists():
+            engine("rmi", tag, check=False)
+            stale.append(tag)
+    return stale
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -219,13 +252,13 @@ def free_port() -> int:
 class Container:
     """The image running detached, read-only, published on 127.0.0.1 only; removed on exit."""
 
-    def __init__(self, engine: Engine, image: str = TAG, env: dict | None = None):
+    def __init__(self, engine: Engine, image: str, env: dict | None = None):
         self.engine, self.image, self.port, self.env = engine, image, free_port(), env or {}
         self.name = f"nowwhat-check-{os.getpid()}-{self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Container:
-        self.engine(
+        args = [
             "run",
             "-d",
             "--name",
@@ -236,7 +269,9 @@ class Container:
             "-p",
             f"127.0.0.1:{self.port}:8080",
             self.image,
-        )
+        ]
+        print("$ " + shlex.join([self.engine.name, *args]), flush=True)
+        self.engine(*args)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -441,17 +476,19 @@ def check_flask(out: Path | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     engine = find_engine()
     start = time.perf_counter()
-    base = ensure_base(engine, base_image(FLASK_DEMO / "Dockerfile"))
+    with one_at_a_time("base-image"):
+        base = ensure_base(engine, base_image(FLASK_DEMO / "Dockerfile"))
     base["seconds"] = round(time.perf_counter() - start, 1)
     if base["source"] == "stand-in":
         print(f"note: {base['image']} here is {base['note']}", flush=True)
-    print(
-        f"building {TAG} from {FLASK_DEMO.relative_to(REPO_ROOT)}/Dockerfile with {engine.name} …", flush=True
-    )
-    build_s = build(engine, FLASK_DEMO, export_dir(), out / "flask-build.log")
-    size = int(engine("image", "inspect", "--format", "{{.Size}}", TAG).stdout.strip())
+    tag = image_tag(export_dir())
+    print(f"building {tag} from {FLASK_DEMO.relative_to(REPO_ROOT)}/Dockerfile (cached layers are reused):")
+    build_s = build(engine, FLASK_DEMO, export_dir(), tag, out / "flask-build.log")
+    if stale := remove_stale(engine):
+        print(f"removed {len(stale)} image(s) of build folders that are gone", flush=True)
+    size = int(engine("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
     vectors = json.loads((export_dir() / "tokenizer" / "test_vectors.json").read_text())
-    with Container(engine) as container:
+    with Container(engine, tag) as container:
         print(f"running it on {container.url} …", flush=True)
         startup_s = container.wait_ready()
         checks = [
@@ -467,7 +504,7 @@ def check_flask(out: Path | None = None) -> dict:
         "demo": "flask",
         "engine": {"name": engine.name, "version": engine.version()},
         "base": base,
-        "image": {"tag": TAG, "bytes": size},
+        "image": {"tag": tag, "bytes": size},
         "build_s": round(build_s, 1),
         "startup_s": round(startup_s, 1),
         "stop_s": round(stop_s, 1),
