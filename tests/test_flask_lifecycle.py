@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import time
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from nowwhat.errors import NowWhatError
-from nowwhat.flask_server import DEMO_DIR, Server
+from nowwhat.flask_server import DEMO_DIR, Server, finish, slow_request
 
 pytestmark = pytest.mark.slow
 
@@ -25,30 +23,15 @@ def test_the_run_command_without_a_model_fails_fast_and_says_how_to_build_it(tmp
     assert time.monotonic() - started < 30  # no worker ever started TensorFlow
 
 
-def _read_until_closed(sock: socket.socket) -> bytes:
-    reply = b""
-    while chunk := sock.recv(65536):
-        reply += chunk
-    return reply
-
-
 def test_sigterm_lets_the_request_in_flight_finish(exports):
     """A slow client is half-way through sending its body when the server is told to stop."""
     with Server("production", env={"WEB_CONCURRENCY": "1"}) as server:
-        url = urlsplit(server.url)
-        body = json.dumps({"text": "A slow client, but still a customer: answer me."}).encode()
-        head = (
-            f"POST /v1/predict HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
-            sock.sendall(head + body[:10])
-            time.sleep(0.5)  # the worker is now inside the request, waiting for the rest of the body
-            server.process.send_signal(signal.SIGTERM)
-            time.sleep(1.0)
-            assert server.process.poll() is None  # still finishing
-            sock.sendall(body[10:])
-            reply = _read_until_closed(sock)
+        request = slow_request(server.url, "A slow client, but still a customer: answer me.")
+        time.sleep(0.5)  # the worker is now inside the request, waiting for the rest of the body
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert server.process.poll() is None  # still finishing
+        reply = finish(*request)
         assert reply.startswith(b"HTTP/1.1 200 OK"), reply[:200]
         assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["label"] in ("great", "other")
         assert server.process.wait(timeout=30) == 0

@@ -35,6 +35,7 @@ import requests
 
 from nowwhat.artifacts import write_json
 from nowwhat.errors import NowWhatError, reports_errors
+from nowwhat.flask_server import finish, slow_request
 from nowwhat.paths import REPO_ROOT, build_dir, export_dir
 
 FLASK_DEMO = REPO_ROOT / "demos" / "flask"
@@ -418,29 +419,6 @@ def check_read_only(container: Container) -> Check:
         flag.strip() == "true" and refused,
         f"run with --read-only; writing into /srv/app: {write.stderr.strip() or 'ALLOWED'}",
     )
-
-
-def slow_request(url: str, text: str) -> tuple[socket.socket, bytes]:
-    """A POST whose body is only partly sent (the socket and the rest): the worker that took it is busy
-    until the rest arrives."""
-    host, port = url.removeprefix("http://").split(":")
-    body = json.dumps({"text": text}).encode()
-    sock = socket.create_connection((host, int(port)), timeout=60)
-    sock.sendall(
-        f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-        + body[:10]
-    )
-    return sock, body[10:]
-
-
-def finish(sock: socket.socket, rest: bytes) -> bytes:
-    sock.sendall(rest)
-    reply = b""
-    while chunk := sock.recv(65536):
-        reply += chunk
-    sock.close()
-    return reply
 
 
 def check_sigterm(container: Container, in_flight: int = 2) -> tuple[Check, float]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -175,3 +177,28 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def slow_request(url: str, text: str) -> tuple[socket.socket, bytes]:
+    """A POST to /v1/predict whose body is only partly sent (→ the socket and the rest): the worker that
+    took it stays inside the request until `finish` sends the rest. How the tests hold a request in flight
+    while they stop a server."""
+    host, port = url.removeprefix("http://").split(":")
+    body = json.dumps({"text": text}).encode()
+    sock = socket.create_connection((host, int(port)), timeout=60)
+    sock.sendall(
+        f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body[:10]
+    )
+    return sock, body[10:]
+
+
+def finish(sock: socket.socket, rest: bytes) -> bytes:
+    """Send the rest of a `slow_request` and read the whole reply."""
+    sock.sendall(rest)
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    sock.close()
+    return reply
