@@ -151,9 +151,14 @@ setup-flask: /usr/bin/wrk
 /usr/bin/wrk:
 	$(APT_INSTALL) wrk
 
-## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000 (HOST, PORT, MODEL_DIR override).
+## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000, serving the workshop's export
+## (trained and exported first if missing); HOST, PORT and MODEL_DIR override.
+EXPORT_DIR = $(or $(NOWWHAT_BUILD),$(CURDIR)/build)/export
+
 serve-flask: setup
-	cd demos/flask && $(abspath $(BIN))/gunicorn -c gunicorn.conf.py
+	@test -n "$(MODEL_DIR)" || test -f $(EXPORT_DIR)/manifest.json || \
+	  { $(BIN)/python -m nowwhat train --quiet && $(BIN)/python -m nowwhat export; }
+	cd demos/flask && MODEL_DIR=$(or $(MODEL_DIR),$(EXPORT_DIR)) $(abspath $(BIN))/gunicorn -c gunicorn.conf.py
 
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup

@@ -1,7 +1,8 @@
 """Two kinds of test by build folder, for the whole suite (tests/ and the notebooks under nbval): most
-share the session's (<repo>/build or $NOWWHAT_BUILD, with the fixtures in tests/conftest.py), while the
-notebooks (under nbval, and under papermill in tests/test_notebooks.py) each run in a build folder of
-their own. `make test` runs the two kinds side by side in two pytest-xdist processes, which is safe only
+share the session's (a fresh temporary folder unless $NOWWHAT_BUILD names one; the fixtures in
+tests/conftest.py build what they need into it), while the notebooks (under nbval, and under papermill in
+tests/test_notebooks.py) each run in a build folder of their own. Nothing goes to the repository's
+build/. `make test` runs the two kinds side by side in two pytest-xdist processes, which is safe only
 because they share no build folder.
 """
 
@@ -13,6 +14,14 @@ import pytest
 
 #: What works in a build folder of its own: nbval's notebooks, and papermill's run in a fresh one.
 OWN_BUILD = ("notebooks/", "tests/test_notebooks.py")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """The session's build folder: a temporary one (pytest keeps the last three runs' under its basetemp),
+    set before any test or pytest-xdist worker starts, so every worker and child process sees it."""
+    if not os.environ.get("NOWWHAT_BUILD") and not hasattr(config, "workerinput"):
+        os.environ["NOWWHAT_BUILD"] = str(config._tmp_path_factory.mktemp("build", numbered=True))
 
 
 @pytest.hookimpl(optionalhook=True)

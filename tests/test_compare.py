@@ -81,6 +81,7 @@ def test_report_files_and_clean_up(report):
     assert not [p for p in report["_leftover"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
+@pytest.mark.slow
 def test_unknown_runtime_is_a_one_line_error(capsys, exports):
     assert compare.main(["--quick", "--only", "teleport"]) == 2
     assert "unknown runtime 'teleport'" in capsys.readouterr().err

@@ -110,6 +110,7 @@ def test_manifests_say_where_artifacts_came_from(trained, exports):
     assert export["metrics"]["test"]["accuracy"] == trained["metrics"]["test"]["accuracy"]
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_with_a_seed():
     from nowwhat.model import TrainConfig, train
 

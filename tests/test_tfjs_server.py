@@ -11,6 +11,8 @@ import pytest
 from nowwhat.tfjs import ensure_converted
 from nowwhat.tfjs_browser import DEMO_DIR, DemoServer
 
+pytestmark = pytest.mark.slow  # converts the model and starts Node servers
+
 
 @pytest.fixture(scope="module")
 def server(exports):

@@ -1,23 +1,25 @@
 """gunicorn settings for the review API; the run command is `gunicorn -c gunicorn.conf.py` (see README).
 
-Environment: HOST (127.0.0.1), PORT (5000), MODEL_DIR (the export folder, see review_model.py),
+Environment: HOST (127.0.0.1), PORT (5000), MODEL_DIR (the model folder, see review_model.py; ./model),
 WEB_CONCURRENCY (worker processes, 2), TF_THREADS (TensorFlow threads per worker, 1), ACCESS_LOG
 (a file, or - for stdout; off when unset).
 """
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # workers inherit it before importing TensorFlow
 
+import review_model
 from review_model import ModelNotFound, default_model_dir, locate
 
 wsgi_app = "review_api:create_app()"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 
-# One process per core, each with its own copy of the model (its variables are about 2.5 MB; the
-# TensorFlow runtime around it is most of a worker's memory) and one TensorFlow thread: a request holds a
+# One process per core, each with its own copy of the model (the TensorFlow runtime around it is most of a
+# worker's memory) and one TensorFlow thread: a request holds a
 # core for about a millisecond, so threads inside a worker would only queue behind each other. Requests
 # beyond the number of workers wait in the listen backlog.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -39,10 +41,15 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def on_starting(server):
-    """Fail fast, with the one command that fixes it, before any worker starts."""
+    """Fail fast, with one clear error, before any worker starts: no model folder (read here), or a model
+    that breaks the contract (checked by `python review_model.py` in a child process, so that this
+    master process never loads TensorFlow: its thread pools would not survive the fork into workers)."""
     try:
         info = locate(default_model_dir())
     except ModelNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    check = [sys.executable, review_model.__file__, "--model-dir", str(default_model_dir())]
+    if subprocess.run(check, stdout=subprocess.DEVNULL).returncode != 0:
+        sys.exit(2)  # review_model.py has printed the error
     server.log.info("serving model %r version %s from %s", info.name, info.version, info.path)

@@ -2,7 +2,7 @@
 #  THE NAIVE 2019 APP — DO NOT DEPLOY. Kept only to measure against the production app (review_api.py).
 #  This is the ten-liner from countless 2019 tutorials: Flask's development server, a Keras model in a
 #  global, `model.predict` on every request, no validation, errors as HTML stack pages, raw lists out.
-#  Run: MODEL=../../build/model/classifier.keras PORT=5001 python naive_2019_app.py
+#  Run: MODEL=<path to a .keras model> PORT=5001 python naive_2019_app.py
 # ─────────────────────────────────────────────────────────────────────────────────────────────────────
 import os
 
@@ -11,7 +11,7 @@ import tensorflow as tf
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
-model = keras.models.load_model(os.environ.get("MODEL", "../../build/model/classifier.keras"))
+model = keras.models.load_model(os.environ["MODEL"])
 
 
 @app.route("/predict", methods=["POST"])

@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
-from review_model import ReviewModel
+from review_model import ReviewModel, has_words
 from werkzeug.exceptions import HTTPException
 
 #: Documented limits (openapi.json states the same numbers; a test keeps them equal).
 MAX_TEXT_CHARS = 10_000
 MAX_BATCH = 64
 MAX_BODY_BYTES = 1_048_576
-#: A character the model reads as (part of) a word: not whitespace, not ASCII punctuation (which the
-#: model's standardisation deletes). A text without one has no words: the model would answer it with its
-#: prior, which says nothing about the text, so the API refuses it instead (a choice, not a necessity).
-WORD = re.compile(r"[^\s!-/:-@\[-`{-~]")
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 log = logging.getLogger("review_api")
@@ -93,7 +88,7 @@ def checked_text(text, where: str, rules: Iterable[Rule] = ()) -> str:
         raise InvalidInput(f"{where} must be a string")
     if not text.strip():
         raise InvalidInput(f"{where} is empty: send the review's text")
-    if not WORD.search(text):
+    if not has_words(text):  # the model would answer with its prior: refused by choice
         raise InvalidInput(f"{where} has no words the model can read (only punctuation or symbols)")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"{where} has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
@@ -105,6 +100,16 @@ def checked_text(text, where: str, rules: Iterable[Rule] = ()) -> str:
         if reason := rule(text):
             raise InvalidInput(f"{where} {reason}")
     return text
+
+
+def openapi_for(labels: tuple[str, ...]) -> dict:
+    """openapi.json with the served model's labels in its schemas (the file lists the workshop's)."""
+    document = json.loads(OPENAPI.read_text())
+    schemas = document["components"]["schemas"]
+    schemas["Label"]["enum"] = list(labels)
+    probability = next(iter(schemas["Probabilities"]["properties"].values()))  # the same for every label
+    schemas["Probabilities"].update(required=list(labels), properties=dict.fromkeys(labels, probability))
+    return document
 
 
 def _json_type(kind: type) -> str:
@@ -123,7 +128,7 @@ def create_app(
     app.debug = False  # never the interactive debugger, whatever FLASK_DEBUG says
     info = model.info
     served = {"name": info.name, "version": info.version}
-    openapi = json.loads(OPENAPI.read_text())
+    openapi = openapi_for(info.labels)
 
     @app.post("/v1/predict")
     def predict():

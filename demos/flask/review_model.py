@@ -1,37 +1,48 @@
-"""The model side of the API: find the exported SavedModel, load it once, answer predictions.
+"""The model side of the API: find the exported SavedModel, check its contract, load it once, predict.
 
-Kept apart from the web code (review_api.py) so that either can change without the other: swap in your
-own model by exporting a SavedModel whose `serving_default` signature takes raw text (`text`, string
-[None]) and returns `probabilities` (float32 [None, labels]) and `label`, plus a manifest.json naming the
-labels — the layout below is TensorFlow Serving's, so the same folder serves both chapters.
+Kept apart from the web code (review_api.py) so that either can change without the other. Any model that
+keeps this contract is served by configuration alone (README.md, "Your own model"):
 
-    <MODEL_DIR>/manifest.json                      labels, model name, test metrics
+    <MODEL_DIR>/manifest.json                      {"model_name": ..., "labels": [...]} (+ test metrics)
     <MODEL_DIR>/serving/<name>/<version>/          SavedModel (the highest version is served)
+
+The SavedModel's `serving_default` signature takes raw text (`text`: string [None]) and returns
+`probabilities` (float32 [None, number of labels], in the manifest's label order). The layout is
+TensorFlow Serving's, so the same folder serves both. `python review_model.py` checks a model folder
+without starting a server; the run command does the same before its workers start.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-#: How to build the artifact this demo serves, from the repository root (one line: train, then export).
-BUILD_COMMAND = "python -m nowwhat train && python -m nowwhat export"
 SIGNATURE = "serving_default"
+HINT = "see README.md, 'Your own model'"
+#: A character the model reads as (part of) a word: not whitespace, not ASCII punctuation (which this
+#: model's standardisation deletes). A text without one has no words: the model would answer it with its
+#: prior, which says nothing about the text. If your model reads text differently, change this.
+WORD = re.compile(r"[^\s!-/:-@\[-`{-~]")
 
 
 class ModelNotFound(RuntimeError):
-    """The model folder is missing or incomplete; the message says how to build it."""
+    """The model folder is missing, incomplete, or holds a model that breaks the contract above."""
 
 
 def default_model_dir() -> Path:
-    """$MODEL_DIR, else the workshop's export folder ($NOWWHAT_BUILD/export or <repo>/build/export)."""
-    if env := os.environ.get("MODEL_DIR"):
-        return Path(env)
-    build = os.environ.get("NOWWHAT_BUILD") or Path(__file__).resolve().parents[2] / "build"
-    return Path(build) / "export"
+    """$MODEL_DIR, else the folder `model/` beside this file."""
+    return Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().with_name("model"))
+
+
+def has_words(text: str) -> bool:
+    """Whether the model can read anything in `text` (see WORD)."""
+    return bool(WORD.search(text))
 
 
 @dataclass(frozen=True)
@@ -46,13 +57,15 @@ class ModelInfo:
 def locate(model_dir: Path) -> ModelInfo:
     """Read the manifest and pick the highest numbered version folder, as TF Serving does."""
     model_dir = Path(model_dir)
-    hint = f"build it with `{BUILD_COMMAND}` from the repository root, or point MODEL_DIR at an export folder"
+    hint = f"point MODEL_DIR at a model folder ({HINT})"
     try:
         manifest = json.loads((model_dir / "manifest.json").read_text())
         name, labels = manifest["model_name"], tuple(manifest["labels"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelNotFound(f"no usable model manifest in {model_dir} ({exc}): {hint}") from None
-    base = model_dir / "serving" / name
+    if len(labels) < 2 or len(set(labels)) != len(labels) or not all(isinstance(x, str) for x in labels):
+        raise ModelNotFound(f"the manifest in {model_dir} needs two or more distinct labels: {HINT}")
+    base = model_dir / "serving" / str(name)
     versions = [
         int(p.name) for p in base.glob("[0-9]*") if p.name.isdigit() and (p / "saved_model.pb").exists()
     ]
@@ -60,7 +73,31 @@ def locate(model_dir: Path) -> ModelInfo:
         raise ModelNotFound(f"no SavedModel version folder under {base}: {hint}")
     test = manifest.get("metrics", {}).get("test", {})
     metrics = {key: test[key] for key in ("accuracy", "macro_f1", "n") if key in test}
-    return ModelInfo(name, max(versions), base / str(max(versions)), labels, metrics)
+    return ModelInfo(str(name), max(versions), base / str(max(versions)), labels, metrics)
+
+
+def check_contract(function, labels: tuple[str, ...]) -> None:
+    """Refuse a signature that does not take `text` (string [None]) and give `probabilities` (float
+    [None, labels]): one clear error at start-up rather than a failure on every request."""
+    inputs = function.structured_input_signature[1]
+    outputs = function.structured_outputs
+    text, probabilities = inputs.get("text"), outputs.get("probabilities")
+    problems = []
+    if text is None or text.dtype.name != "string" or text.shape.rank != 1:
+        problems.append(f"an input `text` of type string [None] (it has: {_specs(inputs)})")
+    if probabilities is None or not probabilities.dtype.is_floating or probabilities.shape.rank != 2:
+        problems.append(f"an output `probabilities` of type float [None, labels] (it has: {_specs(outputs)})")
+    elif probabilities.shape[-1] != len(labels):
+        problems.append(
+            f"{probabilities.shape[-1]} probabilities per text for the manifest's {len(labels)} labels"
+        )
+    if problems:
+        raise ModelNotFound(f"the signature {SIGNATURE!r} needs {'; and '.join(problems)}: {HINT}")
+
+
+def _specs(specs: dict) -> str:
+    described = (f"{key}: {spec.dtype.name} {spec.shape.as_list()}" for key, spec in sorted(specs.items()))
+    return ", ".join(described)
 
 
 class ReviewModel:
@@ -80,17 +117,19 @@ class ReviewModel:
                 tf.config.threading.set_inter_op_parallelism_threads(threads)
         self._tf = tf
         self._loaded = tf.saved_model.load(str(self.info.path))  # keep a reference: it owns the variables
+        if SIGNATURE not in self._loaded.signatures:
+            raise ModelNotFound(f"the SavedModel in {self.info.path} has no {SIGNATURE!r} signature: {HINT}")
         self.serving_function = self._loaded.signatures[SIGNATURE]
+        check_contract(self.serving_function, self.info.labels)
         self.predict(["warm-up: the first call builds the graph"])
 
     def predict(self, texts: list[str]) -> list[dict]:
         """Label and probability per label for each text (texts are already validated)."""
         outputs = self.serving_function(text=self._tf.constant(texts, dtype=self._tf.string))
-        labels = [label.decode() for label in outputs["label"].numpy()]
-        probabilities = outputs["probabilities"].numpy().tolist()
+        labels = self.info.labels
         return [
-            {"label": label, "probabilities": dict(zip(self.info.labels, row, strict=True))}
-            for label, row in zip(labels, probabilities, strict=True)
+            {"label": labels[row.index(max(row))], "probabilities": dict(zip(labels, row, strict=True))}
+            for row in outputs["probabilities"].numpy().tolist()
         ]
 
     def describe_signature(self) -> dict:
@@ -106,3 +145,23 @@ class ReviewModel:
                 key: fmt(spec) for key, spec in sorted(self.serving_function.structured_outputs.items())
             },
         }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python review_model.py [--model-dir DIR]`: load and check a model folder, as the server would."""
+    parser = argparse.ArgumentParser(description="Check that a model folder can be served by this API.")
+    parser.add_argument("--model-dir", type=Path, help="the model folder (default: $MODEL_DIR, else ./model)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        model = ReviewModel(args.model_dir, threads=1)
+    except ModelNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    info = model.info
+    print(f"ok: model {info.name!r} version {info.version}, labels {list(info.labels)}, from {info.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

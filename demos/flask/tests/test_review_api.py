@@ -1,27 +1,25 @@
-"""The production Flask app through Flask's test client: contract, limits, bad input, no stack traces."""
+"""The API through Flask's test client, serving the small model of conftest.py: the contract, the limits,
+every kind of bad input, no stack traces, input rules of your own."""
 
 from __future__ import annotations
 
 import json
-import sys
+import shutil
 
 import pytest
+import review_api
+import review_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from review_model import WORD, ModelNotFound, ReviewModel
+from small_model import LABELS, NAME, export
 
-from nowwhat.flask_server import DEMO_DIR
-
-sys.path.insert(0, str(DEMO_DIR))
-
-import review_api
-from review_model import BUILD_COMMAND, ModelNotFound, ReviewModel
-
-OPENAPI = json.loads((DEMO_DIR / "openapi.json").read_text())
+OPENAPI = json.loads(review_api.OPENAPI.read_text())
 
 
 @pytest.fixture(scope="module")
-def model(exports):
-    return ReviewModel(exports)
+def model(model_dir):
+    return ReviewModel(model_dir)
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +44,13 @@ def assert_problem(response, status):
     return body["detail"]
 
 
-def test_predict_one_review(client, exports):
-    response = post(client, "/v1/predict", {"text": "Delicious coffee, fresh and rich. Will buy again!"})
-    assert response.status_code == 200 and response.mimetype == "application/json"
-    body = response.get_json()
-    manifest = json.loads((exports / "manifest.json").read_text())
-    assert body["label"] in manifest["labels"]
-    assert set(body["probabilities"]) == set(manifest["labels"])
-    assert sum(body["probabilities"].values()) == pytest.approx(1, abs=1e-6)
-    assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
-    assert body["model"] == {"name": "reviews", "version": max(manifest["serving_versions"])}
+def test_answers_equal_keras_with_the_model_s_name_version_and_labels(client, expected):
+    for text, probabilities in expected.items():
+        body = post(client, "/v1/predict", {"text": text}).get_json()
+        assert body["model"] == {"name": NAME, "version": 2}  # the highest version folder
+        assert list(body["probabilities"]) == LABELS
+        assert list(body["probabilities"].values()) == pytest.approx(probabilities, abs=1e-6)
+        assert body["label"] == LABELS[probabilities.index(max(probabilities))]
 
 
 def test_batch_keeps_order_and_matches_single_calls(client):
@@ -69,13 +64,14 @@ def test_batch_keeps_order_and_matches_single_calls(client):
             assert p == pytest.approx(single["probabilities"][label], abs=1e-6)
 
 
-def test_metadata_names_model_metrics_signature_and_limits(client, exports):
+def test_metadata_names_model_metrics_signature_and_limits(client):
     body = client.get("/v1/metadata").get_json()
-    manifest = json.loads((exports / "manifest.json").read_text())
-    assert body["model"]["labels"] == manifest["labels"]
-    assert body["model"]["test_metrics"]["accuracy"] == manifest["metrics"]["test"]["accuracy"]
-    assert body["signature"]["inputs"] == {"text": "string [None]"}
-    assert body["signature"]["outputs"]["probabilities"] == "float32 [None, 2]"
+    metrics = {"accuracy": 1.0, "n": 9}
+    assert body["model"] == {"name": NAME, "version": 2, "labels": LABELS, "test_metrics": metrics}
+    assert body["signature"] == {
+        "inputs": {"text": "string [None]"},
+        "outputs": {"probabilities": "float32 [None, 3]"},
+    }
     assert body["limits"] == {
         "max_text_chars": review_api.MAX_TEXT_CHARS,
         "max_batch_size": review_api.MAX_BATCH,
@@ -86,11 +82,19 @@ def test_metadata_names_model_metrics_signature_and_limits(client, exports):
 def test_health_endpoints(client):
     assert client.get("/health/live").get_json() == {"status": "alive"}
     ready = client.get("/health/ready").get_json()
-    assert ready["status"] == "ready" and ready["model"]["name"] == "reviews"
+    assert ready["status"] == "ready" and ready["model"]["name"] == NAME
 
 
-def test_serves_the_committed_openapi_document(client):
-    assert client.get("/openapi.json").get_json() == OPENAPI
+def test_serves_the_openapi_document_with_the_model_s_labels(client):
+    served = client.get("/openapi.json").get_json()
+    schemas = served["components"]["schemas"]
+    assert schemas["Label"]["enum"] == LABELS
+    assert schemas["Probabilities"]["required"] == LABELS
+    assert list(schemas["Probabilities"]["properties"]) == LABELS
+    committed = json.loads(review_api.OPENAPI.read_text())
+    for name in ("Label", "Probabilities"):  # all else is the file as committed
+        del schemas[name], committed["components"]["schemas"][name]
+    assert served == committed
 
 
 def test_every_route_is_documented_and_every_documented_path_exists(client):
@@ -107,7 +111,7 @@ def test_every_route_is_documented_and_every_documented_path_exists(client):
 def test_documented_limits_equal_the_enforced_ones():
     schemas = OPENAPI["components"]["schemas"]
     assert schemas["Review"]["maxLength"] == review_api.MAX_TEXT_CHARS
-    assert schemas["Review"]["pattern"] == review_api.WORD.pattern
+    assert schemas["Review"]["pattern"] == WORD.pattern
     assert schemas["BatchRequest"]["properties"]["texts"]["maxItems"] == review_api.MAX_BATCH
     limits = schemas["Metadata"]["properties"]["limits"]["properties"]
     assert limits["max_body_bytes"]["const"] == review_api.MAX_BODY_BYTES
@@ -206,10 +210,10 @@ def test_an_internal_error_is_a_500_without_a_stack_trace(model, monkeypatch):
     assert "ZeroDivisionError" not in response.get_data(as_text=True) and "log" in detail
 
 
-def test_a_missing_model_says_how_to_build_it(tmp_path):
-    with pytest.raises(ModelNotFound, match=BUILD_COMMAND.replace(" ", r"\s")):
+def test_a_missing_model_points_to_the_readme(tmp_path):
+    with pytest.raises(ModelNotFound, match=r"README\.md, 'Your own model'"):
         ReviewModel(tmp_path)
-    (tmp_path / "manifest.json").write_text(json.dumps({"model_name": "reviews", "labels": ["a", "b"]}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"model_name": NAME, "labels": LABELS}))
     with pytest.raises(ModelNotFound, match="no SavedModel version folder"):
         ReviewModel(tmp_path)
 
@@ -256,3 +260,28 @@ def test_rules_see_only_texts_that_passed_the_built_in_checks(model):
     for text in (42, "   ", "?!", "x" * (review_api.MAX_TEXT_CHARS + 1), "Lovely tea."):
         post(client, "/v1/predict", {"text": text})
     assert seen == ["Lovely tea."]
+
+
+def test_a_model_that_breaks_the_contract_is_refused_with_one_clear_error(model_dir, tmp_path):
+    shutil.copytree(model_dir, tmp_path, dirs_exist_ok=True)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "labels": ["bad", "good"]}))
+    with pytest.raises(ModelNotFound, match="3 probabilities per text for the manifest's 2 labels"):
+        ReviewModel(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "labels": ["same", "same"]}))
+    with pytest.raises(ModelNotFound, match="two or more distinct labels"):
+        ReviewModel(tmp_path)
+
+
+def test_a_signature_with_other_names_is_refused(tmp_path):
+    export(tmp_path, version=1, output="scores")
+    says = r"an output `probabilities`.*it has: scores: float32 \[None, 3\]"
+    with pytest.raises(ModelNotFound, match=says):
+        ReviewModel(tmp_path)
+
+
+def test_the_check_command_takes_a_model_dir_flag(model_dir, tmp_path, capsys):
+    assert review_model.main(["--model-dir", str(model_dir)]) == 0
+    assert f"ok: model '{NAME}' version 2" in capsys.readouterr().out
+    assert review_model.main(["--model-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no usable model manifest in {tmp_path}")

@@ -1,0 +1,66 @@
+"""A demo is a template: copied alone into an empty folder, it runs its own tests with the command its
+README gives, and its code names nothing of this repository (no `nowwhat` import, no path out of it).
+
+Only the demos in STANDALONE are there yet; the others still reach into the repository for a build step
+or the model's location.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nowwhat.paths import REPO_ROOT
+
+#: Demo folder → its README's test command (run from the folder).
+STANDALONE = {"flask": "python -m pytest"}
+#: Results of a run, which the README shows (not code: they record where they were made).
+RECORDS = {"container-check.json"}
+CODE = {".py", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}
+#: Run the tests with the workshop package made unimportable: a missed `import nowwhat` fails them.
+WITHOUT_THE_PACKAGE = (
+    "import sys; sys.modules['nowwhat'] = None; import pytest; "
+    "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))"
+)
+
+
+#: What a copy leaves behind: installed packages and caches.
+NOT_COPIED = shutil.ignore_patterns("node_modules", ".venv*", "__pycache__", ".hypothesis", ".pytest_cache")
+
+
+def copied_alone(demo: str, into) -> Path:
+    shutil.copytree(REPO_ROOT / "demos" / demo, into / demo, ignore=NOT_COPIED)
+    return into / demo
+
+
+@pytest.mark.parametrize("demo", sorted(STANDALONE))
+def test_the_demo_s_code_names_nothing_of_the_repository(demo, tmp_path):
+    copy = copied_alone(demo, tmp_path)
+    code = [p for p in sorted(copy.rglob("*")) if p.is_file() and p.suffix in CODE and p.name not in RECORDS]
+    found = [
+        f"{path.relative_to(copy)}:{number}: {line.strip()}"
+        for path in code
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if re.search(r"nowwhat|\.\./\.\.|NOWWHAT_BUILD|parents\[2\]", line)
+    ]
+    assert code and not found, "\n".join(found)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("demo", sorted(STANDALONE))
+def test_copied_alone_the_demo_passes_its_own_tests(demo, tmp_path):
+    assert f"`{STANDALONE[demo]}`" in (REPO_ROOT / "demos" / demo / "README.md").read_text()
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_THE_PACKAGE],
+        cwd=copied_alone(demo, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert re.search(r"\d+ passed", done.stdout) and "skipped" not in done.stdout, done.stdout[-2000:]
