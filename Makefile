@@ -91,7 +91,7 @@ $(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/co
 ## Page ready time, predictions/s (cpu, webgl), model bytes, accuracy (float32, float16) → build/tfjs;
 ## also refreshes the screenshot the demo README shows (demos/tfjs/screenshot.png).
 bench-tfjs: setup
-	$(BIN)/python -m nowwhat.tfjs_bench --screenshot $(TFJS_DEMO)/screenshot.png
+	$(BIN)/python -m nowwhat tfjs bench --screenshot $(TFJS_DEMO)/screenshot.png
 
 ## Delivery (slides/, images/, binder/): Marp from npm (slides/package-lock.json), graphviz and Chromium
 ## from Debian (the Chromium rule is shared with setup-tfjs above). Stamped: a second run does nothing.
@@ -106,15 +106,15 @@ setup-slides: /usr/bin/chromium /usr/bin/dot $(SLIDES_DIR)/node_modules/.install
 
 ## Every diagram in images/ from its source in images/src/ (graphviz), each SVG stamped with its source's hash.
 images: $(STAMP) /usr/bin/dot
-	$(BIN)/python -m nowwhat.diagrams
+	$(BIN)/python -m nowwhat diagrams build
 
 ## The talk: slides/deck.md + figures read from the benchmark results under build/ → build/slides/deck.{html,pdf}.
 slides: $(STAMP) setup-slides
-	$(BIN)/python -m nowwhat.slides
+	$(BIN)/python -m nowwhat slides build
 
 ## Peak memory (kernel process tree) of every notebook, run in order in a fresh build folder → build/memory/.
 memory: setup
-	$(BIN)/python -m nowwhat.memory
+	$(BIN)/python -m nowwhat notebooks memory
 
 ## TF Serving chapter (demos/tf-serving): the demo's Python package (run command, REST and gRPC clients,
 ## development server) into .venv, --no-deps: everything it needs is already in requirements.txt.
@@ -134,14 +134,14 @@ serve-tf: setup
 
 ## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
 bench-tf-serving: setup
-	$(BIN)/python -m nowwhat.serving_bench
+	$(BIN)/python -m nowwhat tf-serving bench
 
 ## Edge chapter (demos/tflite): size, accuracy on the 1,000 test reviews, agreement with Keras and latency
 ## per review of every LiteRT quantization level → build/tflite/benchmark.json. Converts first if needed.
 .PHONY: bench-tflite
 
 bench-tflite: setup
-	$(BIN)/python -m nowwhat.tflite_bench
+	$(BIN)/python -m nowwhat tflite bench
 
 ## Flask chapter (demos/flask): wrk, the load generator of its benchmark and load test (Debian package).
 .PHONY: setup-flask serve-flask bench-flask
@@ -162,7 +162,7 @@ serve-flask: setup
 
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
-	$(BIN)/python -m nowwhat.bench_flask
+	$(BIN)/python -m nowwhat flask bench
 
 ## Containers (demos/flask/Dockerfile built and run for real): Docker if its engine answers, else Debian's
 ## podman (with runc) and mmdebstrap, which makes a labelled local stand-in base image when no registry
@@ -175,7 +175,7 @@ setup-containers:
 	  $(APT_INSTALL) podman runc mmdebstrap
 
 container-check: setup
-	$(BIN)/python -m nowwhat.containers $(if $(RECORD),--record)
+	$(BIN)/python -m nowwhat flask container-check $(if $(RECORD),--record)
 
 ## Compare and choose: one harness measures every runtime on the same reviews in one run (cold start,
 ## latency p50/p99, throughput at concurrency 8, size, peak memory, accuracy, parity) → build/compare/.
@@ -183,6 +183,6 @@ container-check: setup
 .PHONY: bench bench-compare
 
 bench-compare: setup
-	$(BIN)/python -m nowwhat.compare
+	$(BIN)/python -m nowwhat compare bench
 
 bench: bench-flask bench-tf-serving bench-tfjs bench-tflite bench-compare

@@ -113,3 +113,55 @@ def test_every_command_reports_a_fixable_problem_as_one_line_with_status_2(capsy
     assert reports_errors(lambda: None)() == 0 and reports_errors(lambda: 1)() == 1
     with pytest.raises(ZeroDivisionError):  # a bug is not a user's problem: it keeps its traceback
         reports_errors(lambda: 1 / 0)()
+
+
+def test_help_lists_every_chapter_s_verbs():
+    from nowwhat.cli import CHAPTERS
+
+    shown = cli("--help")
+    assert shown.returncode == 0
+    for chapter, verbs in CHAPTERS.items():
+        for verb in verbs:
+            assert f"\n  {chapter} {verb} " in shown.stdout, (chapter, verb)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [(("tflite",), "a verb is missing"), (("tflite", "fly"), "unknown verb 'fly'")],
+)
+def test_a_chapter_without_a_known_verb_is_a_usage_error(args, says):
+    result = cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "usage: python -m nowwhat tflite {convert,inspect,bench}" in result.stderr
+    assert says in result.stderr
+
+
+def test_a_verb_is_its_module_s_command_line(capsys):
+    from nowwhat.cli import CHAPTERS, main
+
+    for chapter, verbs in CHAPTERS.items():
+        for verb in verbs:
+            with pytest.raises(SystemExit) as exited:
+                main([chapter, verb, "--help"])
+            assert exited.value.code == 0
+            assert f"usage: python -m nowwhat {chapter}" in capsys.readouterr().out
+
+
+def test_no_document_or_target_uses_a_module_entry_point():
+    """One command line: `python -m nowwhat <chapter> <verb>`, never `python -m nowwhat.<module>`."""
+    from nowwhat.paths import REPO_ROOT
+
+    kinds = ("*.md", "*.ipynb", "Makefile", "*.json", "*.yaml", "*.mjs", "*.py", "*.sh")
+    def ours(path):
+        parts = path.relative_to(REPO_ROOT).parts
+        return not any(p in ("node_modules", "build") or p.startswith(".") for p in parts[:-1])
+
+    found = [
+        f"{path.relative_to(REPO_ROOT)}:{n}"
+        for kind in kinds
+        for path in REPO_ROOT.rglob(kind)
+        if ours(path) and path.name != "test_cli.py"
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if "python -m nowwhat." in line
+    ]
+    assert not found

@@ -49,8 +49,8 @@ EXERCISED_ELSEWHERE = {
     "make workshop": ("tests/test_notebooks.py", "run_all("),  # `python -m nowwhat workshop` = data + run_all
     "cd demos/tfjs && npm start": ("tests/test_tfjs_server.py", '"npm", "start"'),
     "make bench": ("tests/test_compare.py", "compare.run(quick=True"),
-    "python -m nowwhat.tfjs convert": ("tests/test_tfjs_convert.py", "ensure_converted()"),
-    "python -m nowwhat.tflite convert": ("tests/test_tflite_convert.py", "ensure_converted(in_child=True)"),
+    "python -m nowwhat tfjs convert": ("tests/test_tfjs_convert.py", "ensure_converted()"),
+    "python -m nowwhat tflite convert": ("tests/test_tflite_convert.py", "ensure_converted(in_child=True)"),
     "make slides": ("tests/test_slides.py", "slides.build("),
     "make images": ("tests/test_images.py", "diagrams.main("),
     "make memory": ("tests/test_binder_memory.py", "memory.measure("),

@@ -67,7 +67,11 @@ def test_findings_say_what_the_figures_say():
 def test_cli_without_artifacts_fails_in_one_line(tmp_path):
     env = {**os.environ, "NOWWHAT_BUILD": str(tmp_path / "empty"), "NOWWHAT_TFJS_VENV": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "nowwhat.tfjs_bench"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "nowwhat", "tfjs", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "python -m nowwhat export" in result.stderr

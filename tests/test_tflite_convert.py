@@ -116,7 +116,7 @@ def test_inspect_without_a_model_names_the_command(tmp_path):
 
 
 def test_cli_convert_writes_the_bundle_into_the_build_folder(tmp_path, monkeypatch, exports, capsys):
-    """`python -m nowwhat.tflite convert` in a child process (how the comparison harness converts, staying
+    """`python -m nowwhat tflite convert` in a child process (how the comparison harness converts, staying
     free of TensorFlow), in a private build folder, from a copy of the export."""
     import shutil
 

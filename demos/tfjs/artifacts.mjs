@@ -1,4 +1,4 @@
-// Where the demo finds what `python -m nowwhat export` and `python -m nowwhat.tfjs convert` built.
+// Where the demo finds what `python -m nowwhat export` and `python -m nowwhat tfjs convert` built.
 // The repository's build folder, or $NOWWHAT_BUILD when set (the same rule as the Python package).
 
 import { dirname, join, resolve } from "node:path";

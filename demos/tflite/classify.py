@@ -5,7 +5,7 @@
     python classify.py --file reviews.txt --json                one review per line, JSON Lines out
     cat reviews.txt | python classify.py --level float32        one review per line from stdin
 
-The model bundle (built on a workstation by `python -m nowwhat.tflite convert`) holds one .tflite file
+The model bundle (built on a workstation by `python -m nowwhat tflite convert`) holds one .tflite file
 per quantization level, the tokenizer spec (`tokenizer.json`), its plain-Python reference implementation
 (`tokenizer.py`, imported from the bundle rather than copied here: the code that turns text into ids
 travels with the vocabulary it was written for), the labels, and a manifest with each model's SHA-256.
@@ -32,7 +32,7 @@ DEFAULT_LEVEL = "dynamic"
 #: The longest review in the data has 8,055 characters; anything far beyond that is not a review.
 MAX_CHARS = 100_000
 BATCH = 64
-REBUILD = "build it with `python -m nowwhat.tflite convert` in the workshop repository, or pass --model-dir"
+REBUILD = "build it with `python -m nowwhat tflite convert` in the workshop repository, or pass --model-dir"
 
 
 class ClientError(Exception):

@@ -1,4 +1,4 @@
-"""Naive 2019 app vs production app under load: `python -m nowwhat.bench_flask` (or `make bench-flask`).
+"""Naive 2019 app vs production app under load: `python -m nowwhat flask bench` (or `make bench-flask`).
 
 The load generator is wrk (C, one thread, closed loop: each of N connections sends its next request when
 the previous answer arrives, so N is the concurrency). It posts real test reviews to each server on
@@ -364,7 +364,7 @@ def table(result: dict) -> str:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.bench_flask", description=__doc__.split("\n\n")[0])
+    top = argparse.ArgumentParser(prog="python -m nowwhat flask bench", description=__doc__.split("\n\n")[0])
     top.add_argument("--seconds", type=int, default=5, help="length of each wrk run (whole seconds)")
     top.add_argument("--repeats", type=int, default=3, help="runs per server and concurrency (median kept)")
     top.add_argument("--reviews", type=int, default=200, help="distinct test reviews the load cycles through")
@@ -376,7 +376,3 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: result[k] for k in ("speedup", "production_share_of_ceiling", "targets_met")}))
     print(f"→ {flask_dir() / 'benchmark.json'} and benchmark.png")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,10 @@
-"""`python -m nowwhat <command>`: the entry point notebooks, demos' build steps, Makefile and tests share."""
+"""`python -m nowwhat <command>` and `python -m nowwhat <chapter> <verb>`: the one command line that
+notebooks, demos' build steps, the Makefile and the tests share."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -115,12 +117,70 @@ def cmd_summary(args) -> None:
     print(summary())
 
 
+#: `python -m nowwhat <chapter> <verb> [options]` → (module, its arguments before the options, what it does).
+#: Each verb is that module's own command line (`… <verb> --help` shows its options).
+CHAPTERS = {
+    "flask": {
+        "bench": ("nowwhat.bench_flask", (), "the naive 2019 app vs the gunicorn app under wrk"),
+        "container-check": ("nowwhat.containers", (), "build the image, run it on loopback, check it"),
+    },
+    "tf-serving": {
+        "models": ("nowwhat.serving_models", (), "the model folder TF Serving loads: versions 1 and 2"),
+        "bench": ("nowwhat.serving_bench", (), "REST vs gRPC latency by batch size"),
+    },
+    "tfjs": {
+        "convert": ("nowwhat.tfjs", ("convert",), "the core model to a TF.js graph model"),
+        "inspect": ("nowwhat.tfjs", ("inspect",), "signature, operations and weights of the TF.js model"),
+        "parity": ("nowwhat.tfjs_browser", (), "the page in headless Chromium on the test vectors"),
+        "bench": ("nowwhat.tfjs_bench", (), "page ready time, predictions/s and accuracy"),
+    },
+    "tflite": {
+        "convert": ("nowwhat.tflite", ("convert",), "the core model to LiteRT at four quantization levels"),
+        "inspect": ("nowwhat.tflite", ("inspect",), "operators, input, output and weights of each level"),
+        "bench": ("nowwhat.tflite_bench", (), "size, accuracy and speed of every level"),
+    },
+    "compare": {"bench": ("nowwhat.compare", (), "every runtime on the same reviews in one run")},
+    "slides": {"build": ("nowwhat.slides", (), "the deck, with the measured figures, as HTML and PDF")},
+    "diagrams": {"build": ("nowwhat.diagrams", (), "every images/src/*.dot as an SVG")},
+    "notebooks": {"memory": ("nowwhat.memory", (), "peak memory of every notebook, run in order")},
+}
+
+
+def chapter_command(argv: list[str]) -> int | None:
+    """Run `<chapter> <verb> …` (→ its exit status); None when argv is not one."""
+    if not argv or argv[0] not in CHAPTERS:
+        return None
+    chapter, verbs = argv[0], CHAPTERS[argv[0]]
+    usage = f"usage: python -m nowwhat {chapter} {{{','.join(verbs)}}} [options]"
+    if argv[1:2] in (["-h"], ["--help"]):
+        print(usage + "\n\n" + "\n".join(f"  {verb:<16} {help}" for verb, (_, _, help) in verbs.items()))
+        return 0
+    if len(argv) < 2 or argv[1] not in verbs:
+        given = f"unknown verb {argv[1]!r}" if len(argv) > 1 else "a verb is missing"
+        print(f"{usage}\npython -m nowwhat {chapter}: error: {given}", file=sys.stderr)
+        return 2
+    module, fixed, _ = verbs[argv[1]]
+    return importlib.import_module(module).main([*fixed, *argv[2:]])
+
+
+def chapters_help() -> str:
+    lines = ["chapter commands (python -m nowwhat <chapter> <verb> --help for options):"]
+    for chapter, verbs in CHAPTERS.items():
+        lines += [f"  {chapter} {verb:<{28 - len(chapter)}} {help}" for verb, (_, _, help) in verbs.items()]
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     from nowwhat.decide import QUESTIONS
     from nowwhat.model import TrainConfig
 
-    top = argparse.ArgumentParser(prog="python -m nowwhat", description=__doc__)
-    sub = top.add_subparsers(dest="command", required=True)
+    top = argparse.ArgumentParser(
+        prog="python -m nowwhat",
+        description=__doc__,
+        epilog=chapters_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="{command or chapter}")
     sub.add_parser("data", help="materialise the review data as CSV under the build folder").set_defaults(
         run=cmd_data
     )
@@ -149,6 +209,8 @@ def parser() -> argparse.ArgumentParser:
         decide.add_argument(f"--{question}", choices=("yes", "no"), required=True, help=text)
     decide.set_defaults(run=cmd_decide)
     sub.add_parser("summary", help="what was built, where, and what to do next").set_defaults(run=cmd_summary)
+    for chapter, verbs in CHAPTERS.items():  # listed here; run by chapter_command
+        sub.add_parser(chapter, help=f"{chapter} chapter: {', '.join(verbs)}")
     return top
 
 
@@ -161,6 +223,9 @@ def _positive_int(text: str) -> int:
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = sys.argv[1:] if argv is None else argv
+    if (status := chapter_command(argv)) is not None:
+        return status
     args = parser().parse_args(argv)
     try:
         args.run(args)

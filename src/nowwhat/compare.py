@@ -1,4 +1,4 @@
-"""One benchmark harness for every runtime: `python -m nowwhat.compare [--quick]` (or `make bench`).
+"""One benchmark harness for every runtime: `python -m nowwhat compare bench [--quick]` (or `make bench`).
 
 For each runtime, on the same test reviews and this machine, in one run: cold start (process start to
 first prediction; for the browser, navigation to model ready), latency p50/p99 at batch size 1,
@@ -557,7 +557,9 @@ def plots(report: dict, out: Path) -> None:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nowwhat.compare", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m nowwhat compare bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="small counts (CI): every runtime, few requests")
     parser.add_argument("--only", nargs="+", metavar="RUNTIME", help="measure only these (e.g. keras tfjs)")
     parser.add_argument("--out", type=Path, help="report folder (default: <build>/compare)")
@@ -566,10 +568,6 @@ def main(argv: list[str] | None = None) -> int:
     print(table(report))
     print(f"\nwritten to {args.out or build_dir() / 'compare'}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 WHERE = {"flask": "over HTTP", "tf": "over HTTP/gRPC", "tfjs": "in the browser page"}

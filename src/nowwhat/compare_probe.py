@@ -1,4 +1,4 @@
-"""One in-process runtime, measured in a fresh process: `python -m nowwhat.compare_probe RUNTIME TEXTS M`.
+"""One in-process runtime, measured in a fresh process that the harness starts (arguments: RUNTIME TEXTS M).
 
 A fresh process per measurement is the only honest way to get cold start (process start → first
 prediction, imports and model loading included) and peak memory (this process's maximum resident set).

@@ -1,10 +1,10 @@
 """Chapter 02's image for real: build `demos/flask/Dockerfile` with a container engine, run it on loopback
 and check it the way a platform would, then report the image's size and start-up time.
 
-`python -m nowwhat.containers` (`make container-check`) → <build>/containers/flask.json. Checks: the health
-endpoint and the image's own HEALTHCHECK, answers equal to Keras' on the export's test vectors, bad
-requests answered with a 4xx problem (no traceback), a non-root user, a read-only root file system, and
-SIGTERM while requests are in flight (every one answered, exit status 0).
+`python -m nowwhat flask container-check` (`make container-check`) → <build>/containers/flask.json.
+Checks: the health endpoint and the image's own HEALTHCHECK, answers equal to Keras' on the export's
+test vectors, bad requests answered with a 4xx problem (no traceback), a non-root user, a read-only root
+file system, and SIGTERM while requests are in flight (every one answered, exit status 0).
 
 The engine is Docker when a Docker engine answers, else podman. The base image the Dockerfile names is
 used as it is when it is there or can be pulled. When no registry is reachable, a LOCAL STAND-IN is made
@@ -541,7 +541,7 @@ def record(report: dict, readme: Path = FLASK_DEMO / "README.md") -> None:
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m nowwhat.containers", description=__doc__.split("\n\n")[0]
+        prog="python -m nowwhat flask container-check", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--out", type=Path, help="report folder (default: <build>/containers)")
     parser.add_argument(
@@ -559,7 +559,3 @@ def main(argv: list[str] | None = None) -> int:
         record(report)
         print(f"recorded in {RECORDED.relative_to(REPO_ROOT)} and demos/flask/README.md")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

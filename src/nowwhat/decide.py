@@ -112,7 +112,7 @@ EVIDENCE_ROWS = {
 def evidence(runtime: str, report: dict | None) -> list[str]:
     """One line of measured figures per relevant runtime, from a `nowwhat.compare` report."""
     if not report:
-        return ["no measurements yet: run `make bench` (or `python -m nowwhat.compare --quick`)"]
+        return ["no measurements yet: run `make bench` (or `python -m nowwhat compare bench --quick`)"]
     rows = {row["runtime"]: row for row in report["results"]}
     lines = []
     for name in EVIDENCE_ROWS[runtime]:

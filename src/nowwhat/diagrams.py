@@ -12,7 +12,6 @@ import hashlib
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from nowwhat.errors import NowWhatError, reports_errors
@@ -84,7 +83,9 @@ def out_of_step(source_dir: Path = SOURCES, out_dir: Path = IMAGES) -> list[str]
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.diagrams", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="python -m nowwhat diagrams build", description=__doc__.splitlines()[0]
+    )
     top.add_argument(
         "--check", action="store_true", help="only report diagrams out of step with their source"
     )
@@ -99,7 +100,3 @@ def main(argv: list[str] | None = None) -> int:
     for source in sources():
         print(f"{source.relative_to(REPO_ROOT)} → {render(source, args.out)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

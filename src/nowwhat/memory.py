@@ -1,4 +1,4 @@
-"""Peak memory of every notebook: `python -m nowwhat.memory` (`make memory`) → <build>/memory/memory.json.
+"""Peak memory of every notebook: `python -m nowwhat notebooks memory` (`make memory`) → <build>/memory/.
 
 Binder gives a session about 2 GB, shared by the Jupyter server and the kernel, so each notebook must
 stay well under that (the budget here: 1.5 GB). The notebooks run in order, as a learner runs them,
@@ -174,7 +174,9 @@ def _line(r: dict) -> str:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.memory", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="python -m nowwhat notebooks memory", description=__doc__.splitlines()[0]
+    )
     top.add_argument(
         "names",
         nargs="*",
@@ -209,7 +211,3 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

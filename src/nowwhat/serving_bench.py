@@ -6,7 +6,7 @@ before the clock stops). REST and gRPC requests alternate, so a slow moment hurt
 gRPC future that is never awaited measures only how long it takes to *send* the request; that figure is
 recorded too, labelled as the mistake it is, because the 2019 version of this notebook made it.
 
-`python -m nowwhat.serving_bench` starts the demo's server (Docker, binary or development server: the
+`python -m nowwhat tf-serving bench` starts the demo's server (Docker, binary or development server: the
 JSON says which), measures, and writes <build>/tf-serving/benchmark.json.
 """
 
@@ -84,7 +84,7 @@ def run(requests: int = 200, batches: tuple[int, ...] = (1, 32), server_kind: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__name__}", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m nowwhat tf-serving bench", description=__doc__)
     parser.add_argument("--requests", type=int, default=200, help="requests per batch size and API")
     parser.add_argument("--server", choices=("auto", "docker", "binary", "dev"), default="auto")
     args = parser.parse_args(argv)
@@ -102,7 +102,3 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"→ {chapter_dir() / 'benchmark.json'}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 Version 1 is a copy of the foundation's serving export (which this chapter never writes to); version 2
 is the same model retrained with another seed, exported with the same signature, so an upgrade and a
-canary have two genuinely different models to route between. `python -m nowwhat.serving_models`
+canary have two genuinely different models to route between. `python -m nowwhat tf-serving models`
 builds it (atomically, with a manifest); `--quick` trains version 2 briefly (for CI).
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import MODEL_NAME, build_dir, export_dir, serving_base
 
 KIND = "tf-serving models"
-REBUILD = "python -m nowwhat.serving_models"
+REBUILD = "python -m nowwhat tf-serving models"
 V2_SEED = 7
 
 
@@ -92,7 +91,7 @@ def load(rebuild_if_stale: bool = True, quick: bool = False) -> dict:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__name__}", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m nowwhat tf-serving models", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="train version 2 for 2 epochs only")
     args = parser.parse_args(argv)
     manifest = build(args.quick)
@@ -100,7 +99,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"version {version}: test accuracy {info['test_accuracy']:.3f} ({info['source']})")
     print(f"→ {models_dir() / MODEL_NAME}  (export: {export_dir()})")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,7 +272,7 @@ def build(out: Path | None = None, pdf: bool = True) -> dict:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.slides", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(prog="python -m nowwhat slides build", description=__doc__.splitlines()[0])
     top.add_argument("--out", type=Path, help="output folder (default: <build>/slides)")
     top.add_argument("--no-pdf", action="store_true", help="HTML only (no Chromium needed)")
     args = top.parse_args(argv)
@@ -284,7 +283,3 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"not measured yet (the deck says which command to run): {', '.join(missing)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ exported spec, which is copied next to the models. Output, under <build>/tfjs/mo
     float16/model.json + weight shard   weights stored as float16: half the download
     tokenizer.json, manifest.json
 
-`python -m nowwhat.tfjs convert` builds it; `python -m nowwhat.tfjs inspect` shows what is inside.
+`python -m nowwhat tfjs convert` builds it; `python -m nowwhat tfjs inspect` shows what is inside.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from nowwhat.artifacts import staged, write_manifest
@@ -31,7 +30,7 @@ from nowwhat.export import ensure_derived, load_export
 from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
 
 KIND = "tfjs model"
-REBUILD = "python -m nowwhat.tfjs convert"
+REBUILD = "python -m nowwhat tfjs convert"
 WEIGHTS = {"float32": [], "float16": ["--quantize_float16=*"]}
 
 
@@ -186,7 +185,7 @@ def _tensor(spec: dict) -> str:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.tfjs", description="TF.js conversion")
+    top = argparse.ArgumentParser(prog="python -m nowwhat tfjs", description="TF.js conversion")
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("convert", help="convert the exported core model (float32 and float16)")
     sub.add_parser("inspect", help="signature, operations and weights of the converted model")
@@ -200,7 +199,3 @@ def main(argv: list[str] | None = None) -> int:
         for weights in WEIGHTS:
             print(json.dumps({weights: inspect(model_dir() / weights)}, indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""How fast and how exact the browser is: `python -m nowwhat.tfjs_bench` (or `make bench-tfjs`).
+"""How fast and how exact the browser is: `python -m nowwhat tfjs bench` (or `make bench-tfjs`).
 
 For each backend (cpu, webgl) and weight type (float32, float16), in headless Chromium on this machine:
 page ready time (navigation start → model loaded and warmed up, fresh browser cache each time), single
@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 from pathlib import Path
 
 from nowwhat.artifacts import write_json
@@ -189,7 +188,7 @@ def findings(result: dict, parity: dict | None = None) -> str:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.tfjs_bench", description=__doc__)
+    top = argparse.ArgumentParser(prog="python -m nowwhat tfjs bench", description=__doc__)
     top.add_argument("--loads", type=int, default=5, help="fresh page loads per configuration")
     top.add_argument("--seconds", type=float, default=2.0, help="length of each predictions/s run")
     top.add_argument("--reviews", type=int, default=1000, help="test reviews for accuracy and parity")
@@ -200,7 +199,3 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(json.dumps({"keras_test_accuracy": result["keras_test_accuracy"], **result["targets_met"]}))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

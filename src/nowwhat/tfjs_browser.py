@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -274,10 +273,12 @@ def type_review(page, text: str, timeout_ms: int = 10_000) -> None:
 
 
 @reports_errors
-def main() -> int:
-    """`python -m nowwhat.tfjs_browser`: the headless parity check on the shared vectors, as JSON."""
+def main(argv: list[str] | None = None) -> int:
+    """`python -m nowwhat tfjs parity`: the headless parity check on the shared vectors, as JSON."""
+    import argparse
     import json
 
+    argparse.ArgumentParser(prog="python -m nowwhat tfjs parity", description=main.__doc__).parse_args(argv)
     from nowwhat.paths import tokenizer_dir
     from nowwhat.tfjs import ensure_converted
 
@@ -285,7 +286,3 @@ def main() -> int:
     vectors = json.loads((tokenizer_dir() / "test_vectors.json").read_text())
     print(json.dumps(parity(vectors), indent=2))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

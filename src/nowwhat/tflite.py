@@ -2,7 +2,7 @@
 
 Only the integer-id core converts to builtin ops (the text preprocessing needs the Flex delegate, which
 the pip runtimes lack: see `nowwhat.tflite_flex`), so the bundle ships the tokenizer next to the models.
-`python -m nowwhat.tflite convert` writes <build>/tflite/model:
+`python -m nowwhat tflite convert` writes <build>/tflite/model:
 
     float32.tflite   the weights as trained
     float16.tflite   weights stored as float16, turned back into float32 when the model loads
@@ -32,7 +32,7 @@ from nowwhat.export import ensure_derived, load_export
 from nowwhat.paths import build_dir, core_dir, tokenizer_dir
 
 KIND = "tflite bundle"
-REBUILD = "python -m nowwhat.tflite convert"
+REBUILD = "python -m nowwhat tflite convert"
 LEVELS = ("float32", "float16", "dynamic", "int8")
 
 #: Largest |Δp| against Keras, per level (what the tests enforce, on reviews of any length). float32: the
@@ -197,7 +197,7 @@ def convert_in_child() -> dict:
     """`convert()` in a child process, so the caller never imports TensorFlow (a notebook kernel that
     later drives servers and a browser stays about 600 MB smaller: Binder's memory). Returns the manifest."""
     done = subprocess.run(
-        [sys.executable, "-m", "nowwhat.tflite", "convert"], stderr=subprocess.PIPE, text=True, check=False
+        [sys.executable, "-m", "nowwhat", "tflite", "convert"], stderr=subprocess.PIPE, text=True, check=False
     )
     if done.returncode != 0:
         last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no message"]
@@ -248,7 +248,7 @@ def _first_line(exc: BaseException) -> str:
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.tflite", description="LiteRT conversion")
+    top = argparse.ArgumentParser(prog="python -m nowwhat tflite", description="LiteRT conversion")
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("convert", help="convert the exported core model at every quantization level")
     sub.add_parser("inspect", help="operators, input, output and stored weights of each level")
@@ -263,7 +263,3 @@ def main(argv: list[str] | None = None) -> int:
             details = inspect(bundle_dir() / f"{level}.tflite")
             print(f"{level}: {details['input']} → {details['output']}; {', '.join(details['operators'])}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

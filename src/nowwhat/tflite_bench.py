@@ -1,6 +1,6 @@
 """Size, accuracy, agreement and speed of every LiteRT level: `make bench-tflite`.
 
-`python -m nowwhat.tflite_bench` measures, for each quantization level, through the demo's edge client
+`python -m nowwhat tflite bench` measures, for each quantization level, through the demo's edge client
 (`demos/tflite/classify.py`) in `ai_edge_litert` on this machine with one interpreter thread: file size,
 accuracy on the 1,000 test reviews, agreement with Keras, time to load the model, and the median time per
 review for the model alone (token ids in, probabilities out: one interpreter call) and end to end (text
@@ -14,7 +14,6 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -145,7 +144,7 @@ def plot(result: dict):
 
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m nowwhat.tflite_bench", description=__doc__)
+    top = argparse.ArgumentParser(prog="python -m nowwhat tflite bench", description=__doc__)
     top.add_argument("--reviews", type=int, default=1000, help="test reviews (default: all 1,000)")
     top.add_argument("--repeats", type=int, default=5, help="passes over the reviews for the timings")
     args = top.parse_args(argv)
@@ -153,7 +152,3 @@ def main(argv: list[str] | None = None) -> int:
     result = benchmark(args.reviews, args.repeats)
     print(table(result))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -50,12 +50,12 @@ def ensure_models(models: Path) -> None:
     if (models / MODEL / "1" / "saved_model.pb").exists():
         return
     print(
-        f"no model versions under {models / MODEL}: building them with `python -m nowwhat.serving_models`",
+        f"no model versions under {models / MODEL}: building them with `python -m nowwhat tf-serving models`",
         flush=True,
     )
-    if subprocess.run([sys.executable, "-m", "nowwhat.serving_models"]).returncode != 0:
+    if subprocess.run([sys.executable, "-m", "nowwhat", "tf-serving", "models"]).returncode != 0:
         raise SystemExit(
-            "error: could not build the models; run `python -m nowwhat.serving_models` and read why"
+            "error: could not build the models; run `python -m nowwhat tf-serving models` and read why"
         )
 
 
