@@ -162,7 +162,7 @@ serve-flask: setup
 
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
-	$(BIN)/python -m nowwhat flask bench
+	$(BIN)/python -m nowwhat flask bench $(if $(RECORD),--record)
 
 ## Containers (demos/flask/Dockerfile built and run for real): Docker if its engine answers, else Debian's
 ## podman (with runc) and mmdebstrap, which makes a labelled local stand-in base image when no registry

@@ -241,7 +241,10 @@ def test_an_unknown_figure_is_a_one_line_error(tmp_path):
 
 
 def test_a_pipe_in_a_cell_cannot_split_a_table_row():
-    assert slides.table(["runtime", "p50"], [["a|b", 1]]) == "| runtime | p50 |\n|---|---|\n| a\\|b | 1 |"
+    from nowwhat.tables import markdown
+
+    assert markdown(["runtime", "p50"], [["a|b", 1]]) == "| runtime | p50 |\n|---|---|\n| a\\|b | 1 |"
+    assert markdown(["runtime", "p50"], [["a", 1]], right={1}).splitlines()[1] == "|---|---:|"
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ wsgi_app = "review_api:create_app()"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 
 # One process per core, each with its own copy of the model (the TensorFlow runtime around it is most of a
-# worker's memory) and one TensorFlow thread: a request holds a
-# core for about a millisecond, so threads inside a worker would only queue behind each other. Requests
-# beyond the number of workers wait in the listen backlog.
+# worker's memory) and one TensorFlow thread: a request holds a core for about a millisecond (README.md,
+# "Measured"), so threads inside a worker would only queue behind each other. Requests beyond the number
+# of workers wait in the listen backlog.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 backlog = 512

@@ -22,6 +22,46 @@ from nowwhat.paths import REPO_ROOT
 MANIFEST = "manifest.json"
 
 
+def machine() -> dict:
+    """The machine a figure was measured on, recorded the same way in every results file."""
+    import os
+    import platform
+
+    import psutil
+
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if
+             line.startswith("model name")] if cpuinfo.exists() else []  # fmt: skip
+    return {
+        "cpu": names[0] if names else platform.processor(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file under a folder."""
+    path = Path(path)
+    return (
+        path.stat().st_size
+        if path.is_file()
+        else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    )
+
+
+def replace_section(readme: Path, begin: str, end: str, section: str) -> None:
+    """Rewrite the generated part of a README, from the line `begin` to the line `end` (both kept: the
+    section is expected to start with `begin` and end with `end`)."""
+    text = readme.read_text()
+    if begin not in text or end not in text:
+        raise NowWhatError(f"{readme} has no generated section ({begin} … {end})")
+    head, rest = text.split(begin, 1)
+    readme.write_text(head + section + rest.split(end, 1)[1])
+
+
 def code_version() -> str:
     """Package version plus the git commit (and '-dirty') when run from a checkout."""
     try:

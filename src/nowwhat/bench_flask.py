@@ -15,27 +15,33 @@ Figures are medians over the repeats of one run, written to <build>/flask/benchm
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
-from nowwhat.artifacts import read_manifest, write_json, write_manifest
+from nowwhat.artifacts import machine, read_manifest, replace_section, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_server import DEMO_DIR, Server
 from nowwhat.paths import build_dir
+from nowwhat.tables import markdown
 
 CONCURRENCY = (1, 8, 32)
-#: The issue's targets, at concurrency 8.
+#: What the chapter aims for at concurrency 8: ten times the naive app's throughput, a p99 within 50 ms.
 TARGETS = {"speedup_at_8_min": 10.0, "production_p99_ms_at_8_max": 50.0}
 PATHS = {"naive": "/predict", "production": "/v1/predict"}
+#: The run the demo's README shows (`make bench-flask RECORD=1`), and where in the README it goes.
+RECORDED = DEMO_DIR / "benchmark.json"
+BEGIN = "<!-- flask-benchmark: generated from benchmark.json by `make bench-flask RECORD=1` -->"
+END = "<!-- /flask-benchmark -->"
 
 #: wrk script: POST the bodies in turn; at the end print one JSON line with the figures (µs).
 _LUA = """
@@ -276,9 +282,7 @@ def benchmark(
     ceiling = in_process_ceiling(texts, seconds, export_dir())
     result = {
         "environment": {
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "python": platform.python_version(),
+            **machine(),
             "load_generator": subprocess.run(
                 ["wrk", "--version"], capture_output=True, text=True
             ).stdout.split(" [")[0],
@@ -350,16 +354,64 @@ def _save(figure, path: Path) -> None:
 
 def table(result: dict) -> str:
     """The figures as a Markdown table (README, notebook)."""
-    lines = [
-        "| server | concurrency | requests/s | p50 ms | p99 ms | errors | worker RSS (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+    header = ["server", "concurrency", "requests/s", "p50 ms", "p99 ms", "errors", "worker RSS (MiB)"]
+    rows = [
+        [
+            r["server"],
+            r["concurrency"],
+            f"{r['requests_per_s']:,.0f}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p99_ms']:.1f}",
+            r["errors"],
+            ", ".join(f"{m:.0f}" for m in r["worker_rss_mib"]),
+        ]
+        for r in result["rows"]
     ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['server']} | {r['concurrency']} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.1f} "
-            f"| {r['p99_ms']:.1f} | {r['errors']} | {', '.join(f'{m:.0f}' for m in r['worker_rss_mib'])} |"
-        )
-    return "\n".join(lines)
+    return markdown(header, rows, right={1, 2, 3, 4, 5})
+
+
+def readme_section(result: dict) -> str:
+    """What demos/flask/README.md shows of a run: how it was run, the table, the ratios, every figure
+    computed from the results file."""
+    env, settings, ceiling = result["environment"], result["settings"], result["ceiling"]
+    by = {(r["server"], r["concurrency"]): r for r in result["rows"]}
+    production, naive = by["production", 8], by["naive", 8]
+    speedup = {int(c): x for c, x in result["speedup"].items()}
+    share = ", ".join(f"{x:.2f} ({c})" for c, x in result["production_share_of_ceiling"].items())
+    others = max(run["cpu_s"]["others"] for r in result["rows"] for run in r["runs"])
+    errors = sum(r["errors"] for r in result["rows"] if r["server"] == "production")
+    memory = [m for r in result["rows"] if r["server"] == "production" for m in r["worker_rss_mib"]]
+    cpus, seconds = env["cpus"], settings["seconds_per_run"]
+    memory = f"{min(memory):,.0f}" + (f" to {max(memory):,.0f}" if max(memory) != min(memory) else "")
+    how = (
+        f"One run of `make bench-flask` on a {cpus}-core {env['machine']} machine ({env['cpu']}), Python "
+        f"{env['python']}, {env['load_generator']} with {settings['wrk_threads']} thread on the same cores: "
+        f"{settings['repeats']} repeats of {seconds} s per server and concurrency, medians shown, over "
+        f"{settings['distinct_reviews']} distinct test reviews. Load average "
+        f"{env['load_average_at_start'][0]} at the start, {env['load_average_at_end'][0]} at the end (on "
+        f"{cpus} cores, more than {cpus} means processes waited for a CPU); other processes took up to "
+        f"{others:.1f} CPU-seconds during one {seconds} s run (`cpu_s.others` in `benchmark.json`)."
+    )
+    bullets = [
+        f"In-process ceiling: **{ceiling['calls_per_s']:,.0f} predictions/s** "
+        f"({1000 / ceiling['calls_per_s']:.2f} ms per call, one core).",
+        f"At 8 connections the production app answers **{speedup[8]}× as many requests per second as the "
+        f"naive app** ({production['requests_per_s']:,.0f} ÷ {naive['requests_per_s']:,.0f}; the aim: at "
+        f"least {TARGETS['speedup_at_8_min']:.0f}×) with a p99 of **{production['p99_ms']:.1f} ms** (the "
+        f"aim: at most {TARGETS['production_p99_ms_at_8_max']:.0f} ms), and {errors} errors at any "
+        f"concurrency. At 1 connection the ratio is {speedup[1]}× already.",
+        f"Production throughput as a share of the in-process ceiling, by concurrency: {share}.",
+        f"Memory: {memory} MiB resident per production worker.",
+    ]
+    wrap = functools.partial(textwrap.fill, width=105, break_on_hyphens=False)
+    listed = "\n".join(wrap(b, initial_indent="- ", subsequent_indent="  ") for b in bullets)
+    return f"{BEGIN}\n{wrap(how)}\n\n{table(result)}\n\n{listed}\n{END}"
+
+
+def record(result: dict, readme: Path = DEMO_DIR / "README.md") -> None:
+    """Keep this run as the one the README shows, and rewrite the README's section from it."""
+    write_json(RECORDED, result)
+    replace_section(readme, BEGIN, END, readme_section(result))
 
 
 @reports_errors
@@ -368,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--seconds", type=int, default=5, help="length of each wrk run (whole seconds)")
     top.add_argument("--repeats", type=int, default=3, help="runs per server and concurrency (median kept)")
     top.add_argument("--reviews", type=int, default=200, help="distinct test reviews the load cycles through")
+    top.add_argument("--record", action="store_true", help="maintainers: keep this run in the demo's README")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     result = benchmark(args.seconds, args.repeats, args.reviews)
@@ -375,4 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"in-process ceiling: {result['ceiling']['calls_per_s']:,.0f} calls/s")
     print(json.dumps({k: result[k] for k in ("speedup", "production_share_of_ceiling", "targets_met")}))
     print(f"→ {flask_dir() / 'benchmark.json'} and benchmark.png")
+    if args.record:
+        record(result)
+        print(f"recorded in {RECORDED.relative_to(DEMO_DIR.parents[1])} and demos/flask/README.md")
     return 0

@@ -14,7 +14,6 @@ import contextlib
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -25,11 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nowwhat.artifacts import write_json
+from nowwhat.artifacts import folder_bytes, machine, write_json
 from nowwhat.compare_probe import IN_PROCESS, VERSION
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.memory import MB, TreeSampler
 from nowwhat.paths import build_dir, model_dir, serving_base
+from nowwhat.tables import markdown
 
 SETTINGS = {
     "full": {"reviews": 1000, "latency_requests": 200, "throughput_seconds": 5.0, "runs": 3},
@@ -87,15 +87,6 @@ class Result:
             "accuracy": classification_metrics(labels, self.probabilities)["accuracy"],
             "served": self.served,
         }
-
-
-def folder_bytes(path: Path) -> int:
-    path = Path(path)
-    return (
-        path.stat().st_size
-        if path.is_file()
-        else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    )
 
 
 def process_tree(pid: int):
@@ -390,31 +381,6 @@ def parity_matrix(results: list[Result]) -> dict:
     }
 
 
-def machine() -> dict:
-    import psutil
-
-    model = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        if Path("/proc/cpuinfo").exists()
-        else ""
-    )
-    return {
-        "cpu": model,
-        "cpus": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
 def display_rank(result: Result) -> int:
     """Where a result's row goes in the report: the position of the entry in RUNTIMES it came from."""
     name = result.runtime
@@ -436,7 +402,7 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
     wanted = only or list(RUNTIMES)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "texts.json", texts)
-    report_machine = machine()
+    report_machine = {**machine(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     results: list[Result] = []
     # TF Serving is measured last: its gRPC client (the official protos) imports TensorFlow into this
     # process for good, and it should not sit there beside the Flask workers and Chromium (Binder's 2 GB).
@@ -503,17 +469,14 @@ def shown(row: dict, column: str) -> str:
 
 
 def table(report: dict) -> str:
-    lines = [
-        "| runtime | " + " | ".join(COLUMNS) + " |",
-        "|---|" + "---:|" * len(COLUMNS),
-    ]
-    notes = []
+    rows, notes = [], []
     for row in report["results"]:
         name = row["runtime"]
         if row.get("note"):
             notes.append(f"{name}: {row['note']}")
             name += f" [{len(notes)}]"
-        lines.append(f"| {name} | " + " | ".join(shown(row, column) for column in COLUMNS) + " |")
+        rows.append([name, *(shown(row, column) for column in COLUMNS)])
+    lines = [markdown(["runtime", *COLUMNS], rows, right=set(range(1, len(COLUMNS) + 1)))]
     lines += ["", *(f"- [{i}] {note}" for i, note in enumerate(notes, 1))] if notes else []
     return "\n".join(lines)
 

@@ -20,7 +20,6 @@ import fcntl
 import hashlib
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-from nowwhat.artifacts import write_json
+from nowwhat.artifacts import machine, replace_section, write_json
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_server import finish, slow_request
 from nowwhat.paths import REPO_ROOT, build_dir, export_dir
@@ -487,7 +486,7 @@ def check_flask(out: Path | None = None) -> dict:
         "startup_s": round(startup_s, 1),
         "stop_s": round(stop_s, 1),
         "checks": [vars(check) for check in checks],
-        "machine": {"cpus": os.cpu_count(), "arch": platform.machine()},
+        "machine": machine(),
     }
     write_json(out / "flask.json", report)
     return report
@@ -516,7 +515,7 @@ def readme_section(report: dict) -> str:
     )
     return f"""{BEGIN}
 One run of `make container-check` with {report["engine"]["name"]} {report["engine"]["version"]} on a
-{report["machine"]["cpus"]}-core {report["machine"]["arch"]} machine. {base_line}
+{report["machine"]["cpus"]}-core {report["machine"]["machine"]} machine. {base_line}
 
 | check | result | what was seen |
 |---|---|---|
@@ -531,11 +530,7 @@ had cached count as done); ready **{report["startup_s"]:.1f} s** after `run`; ex
 def record(report: dict, readme: Path = FLASK_DEMO / "README.md") -> None:
     """Keep this run as the one the README shows, and rewrite the README's section from it."""
     write_json(RECORDED, report)
-    text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        raise NowWhatError(f"{readme} has no container-check section ({BEGIN} … {END})")
-    head, rest = text.split(BEGIN, 1)
-    readme.write_text(head + readme_section(report) + rest.split(END, 1)[1])
+    replace_section(readme, BEGIN, END, readme_section(report))
 
 
 @reports_errors

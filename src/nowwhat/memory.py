@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import datetime as dt
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nowwhat.artifacts import staged, write_json
+from nowwhat.artifacts import machine, staged, write_json
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.notebooks import notebooks, run
 from nowwhat.paths import build_dir
@@ -150,16 +149,9 @@ def fresh_build():
 
 
 def report(results: list[dict], quick: bool, interval: float) -> dict:
-    import psutil
-
     return {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "environment": {
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-            "memory_mb": round(psutil.virtual_memory().total / MB),
-            "python": platform.python_version(),
-        },
+        "environment": machine(),
         "budget_mb": BUDGET_MB,
         "interval_s": interval,
         "parameters": {"quick": quick},

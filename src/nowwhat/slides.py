@@ -23,6 +23,7 @@ from pathlib import Path
 from nowwhat.artifacts import staged, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import REPO_ROOT, build_dir
+from nowwhat.tables import markdown
 
 SLIDES = REPO_ROOT / "slides"
 DECK = SLIDES / "deck.md"
@@ -34,18 +35,9 @@ MEASURED = "measured"  # where the deck's copies of the benchmarks' plots go, ne
 IMAGE_LINK = re.compile(r"!\[[^\]]*\]\((?P<path>[^)\s]+)\)")
 
 
-def table(header: list[str], rows: list[list]) -> str:
-    """A Markdown table; a `|` inside a cell is escaped so it cannot split the row."""
-
-    def line(cells) -> str:
-        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
-
-    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
-
-
 def model_card(result: dict) -> str:
     test = result["metrics"]["test"]
-    return table(
+    return markdown(
         ["test reviews", "accuracy", "macro-F1", "parameters", "training time"],
         [
             [
@@ -76,7 +68,7 @@ def flask_table(result: dict) -> str:
     speedup = ", ".join(f"{c}: {'n/a' if x is None else f'{x}×'}" for c, x in result["speedup"].items())
     ceiling = result["ceiling"]["calls_per_s"]
     return (
-        f"{table(header, rows)}\n\nproduction ÷ naive requests/s by concurrency — {speedup}; "
+        f"{markdown(header, rows)}\n\nproduction ÷ naive requests/s by concurrency — {speedup}; "
         f"in-process ceiling {ceiling:.0f} calls/s"
     )
 
@@ -92,7 +84,7 @@ def tf_serving_table(result: dict) -> str:
         for r in result["results"]
     ]
     header = ["batch", "REST (median)", "gRPC (median)", "REST ÷ gRPC"]
-    return f"{table(header, rows)}\n\nserved by {result['server']}"
+    return f"{markdown(header, rows)}\n\nserved by {result['server']}"
 
 
 def tfjs_figure(result: dict) -> str:
@@ -140,7 +132,7 @@ def memory_table(result: dict) -> str:
         for n in result["notebooks"]
     ]
     budget = f"RSS under {result['budget_mb'] / 1024:.1f} GB?"
-    return table(["notebook", "peak RSS", "peak PSS", "run time", budget, "ran"], rows)
+    return markdown(["notebook", "peak RSS", "peak PSS", "run time", budget, "ran"], rows)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from nowwhat.artifacts import staged, write_manifest
+from nowwhat.artifacts import folder_bytes, staged, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
 from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
@@ -98,10 +98,6 @@ def shell(command: str, cwd: Path = REPO_ROOT / "notebooks") -> None:
     if result.returncode != 0:
         last = ((result.stderr + result.stdout).strip().splitlines() or ["no output"])[-1]
         raise NowWhatError(f"the command failed with status {result.returncode}: {last}")
-
-
-def folder_bytes(folder: Path) -> int:
-    return sum(f.stat().st_size for f in Path(folder).iterdir() if f.is_file())
 
 
 def convert(out: Path | None = None) -> dict:

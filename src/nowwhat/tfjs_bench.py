@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 from pathlib import Path
 
-from nowwhat.artifacts import write_json
+from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import NowWhatError, reports_errors
+from nowwhat.tables import markdown
 from nowwhat.tfjs_browser import BACKENDS, chromium, demo_url, off_event_loop, open_demo, predict, state
 
 #: What the demo aims for: usable within 2 s of opening the page, and the cpu backend fast enough to
@@ -114,8 +114,7 @@ def benchmark(
             "browser": f"Chromium {browser_version} (headless, --disable-gpu: webgl runs on SwiftShader)",
             "tfjs_runtime": ", ".join(sorted({r.pop("tfjs_runtime") for r in runs})),
             "converter": manifest["converter"],
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
+            **machine(),
         },
         "settings": {"page_loads": loads, "seconds_per_rate_run": seconds, "test_reviews": len(texts)},
         "model_bytes": manifest["bytes"],
@@ -133,18 +132,23 @@ def benchmark(
 
 def table(result: dict) -> str:
     """The figures as a Markdown table (README, notebook)."""
-    lines = [
-        "| weights | backend | model bytes | ready (ms, median) | predictions/s (median) | test accuracy "
-        "| max abs diff vs Keras |",
-        "|---|---|---:|---:|---:|---:|---:|",
+    header = [
+        "weights", "backend", "model bytes", "ready (ms, median)", "predictions/s (median)",
+        "test accuracy", "max abs diff vs Keras",
+    ]  # fmt: skip
+    rows = [
+        [
+            r["weights"],
+            r["backend"],
+            f"{r['model_bytes_downloaded']:,}",
+            f"{r['ready_ms_median']:.0f}",
+            f"{r['predictions_per_s_median']:.0f}",
+            f"{r['test_accuracy']:.3f}",
+            f"{r['vs_keras']['max_abs_diff']:.1e}",
+        ]
+        for r in result["runs"]
     ]
-    for r in result["runs"]:
-        lines.append(
-            f"| {r['weights']} | {r['backend']} | {r['model_bytes_downloaded']:,} "
-            f"| {r['ready_ms_median']:.0f} | {r['predictions_per_s_median']:.0f} | {r['test_accuracy']:.3f} "
-            f"| {r['vs_keras']['max_abs_diff']:.1e} |"
-        )
-    return "\n".join(lines)
+    return markdown(header, rows, right={2, 3, 4, 5, 6})
 
 
 def findings(result: dict, parity: dict | None = None) -> str:

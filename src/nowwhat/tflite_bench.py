@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
-from nowwhat.artifacts import write_json
+from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import reports_errors
+from nowwhat.tables import markdown
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -78,9 +78,7 @@ def benchmark(reviews: int = 1000, repeats: int = 5, out: Path | None = None) ->
         "environment": {
             "runtime": f"ai_edge_litert {_version(ai_edge_litert)} (XNNPACK, 1 thread)",
             "converter": manifest["converter"],
-            "cpus": os.cpu_count(),
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-            "python": platform.python_version(),
+            **machine(),
         },
         "settings": {"test_reviews": len(reference[0]), "repeats": repeats},
         "levels": rows,
@@ -97,18 +95,25 @@ def _version(module) -> str:
 
 def table(result: dict) -> str:
     """The figures as a Markdown table (README, notebook)."""
-    lines = [
-        "| level | size | of float32 | test accuracy | same label as Keras | max abs diff vs Keras "
-        "| load (ms) | model p50 (ms/review) | end to end p50 (ms/review) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    header = [
+        "level", "size", "of float32", "test accuracy", "same label as Keras", "max abs diff vs Keras",
+        "load (ms)", "model p50 (ms/review)", "end to end p50 (ms/review)",
+    ]  # fmt: skip
+    rows = [
+        [
+            r["level"],
+            f"{r['bytes'] / 1e3:,.0f} kB",
+            f"{r['share_of_float32']:.1%}",
+            f"{r['test_accuracy']:.3f}",
+            f"{r['same_label']:.1%}",
+            f"{r['max_abs_diff']:.1e}",
+            f"{r['load_ms']:.2f}",
+            f"{r['model_p50_ms']:.4f}",
+            f"{r['end_to_end_p50_ms']:.4f}",
+        ]
+        for r in result["levels"]
     ]
-    for r in result["levels"]:
-        lines.append(
-            f"| {r['level']} | {r['bytes'] / 1e3:,.0f} kB | {r['share_of_float32']:.1%} "
-            f"| {r['test_accuracy']:.3f} | {r['same_label']:.1%} | {r['max_abs_diff']:.1e} "
-            f"| {r['load_ms']:.2f} | {r['model_p50_ms']:.4f} | {r['end_to_end_p50_ms']:.4f} |"
-        )
-    return "\n".join(lines)
+    return markdown(header, rows, right=set(range(1, 9)))
 
 
 def plot(result: dict):
