@@ -59,13 +59,8 @@ def test_a_stand_in_is_only_made_for_the_python_debian_12_has(image):
 
 def test_the_command_without_an_export_says_how_to_make_one(tmp_path):
     env = {**os.environ, "NOWWHAT_BUILD": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "nowwhat", "flask", "container-check"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = [sys.executable, "-m", "nowwhat", "flask", "container-check"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: no export in") and "python -m nowwhat export" in result.stderr
 

@@ -66,13 +66,8 @@ def test_findings_say_what_the_figures_say():
 
 def test_cli_without_artifacts_fails_in_one_line(tmp_path):
     env = {**os.environ, "NOWWHAT_BUILD": str(tmp_path / "empty"), "NOWWHAT_TFJS_VENV": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "nowwhat", "tfjs", "bench"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [sys.executable, "-m", "nowwhat", "tfjs", "bench"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "python -m nowwhat export" in result.stderr
     assert "Traceback" not in result.stderr
