@@ -18,7 +18,7 @@ import pytest
 from nowwhat.paths import REPO_ROOT
 
 #: Demo folder → its README's test command (run from the folder).
-STANDALONE = {"flask": "python -m pytest"}
+STANDALONE = {"flask": "python -m pytest", "tflite": "python -m pytest"}
 #: Results of a run, which the README shows (not code: they record where they were made).
 RECORDS = {"container-check.json"}
 CODE = {".py", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}
@@ -54,7 +54,9 @@ def test_the_demo_s_code_names_nothing_of_the_repository(demo, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("demo", sorted(STANDALONE))
 def test_copied_alone_the_demo_passes_its_own_tests(demo, tmp_path):
-    assert f"`{STANDALONE[demo]}`" in (REPO_ROOT / "demos" / demo / "README.md").read_text()
+    readme = (REPO_ROOT / "demos" / demo / "README.md").read_text().splitlines()
+    setup = "pip install -r requirements-test.txt && "
+    assert any(line.startswith(setup + STANDALONE[demo]) for line in readme), "the README's test command"
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_THE_PACKAGE],
         cwd=copied_alone(demo, tmp_path),
@@ -64,3 +66,18 @@ def test_copied_alone_the_demo_passes_its_own_tests(demo, tmp_path):
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert re.search(r"\d+ passed", done.stdout) and "skipped" not in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("demo", sorted(STANDALONE))
+def test_the_demo_s_requirements_pin_the_versions_tested_here(demo):
+    """What a copy installs is what this repository's suite ran its tests with."""
+
+    def pins(path: Path) -> dict[str, str]:
+        found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
+        return {name.lower().replace("_", "-"): version for name, version in found}
+
+    tested = pins(REPO_ROOT / "constraints.txt") | pins(REPO_ROOT / "requirements.txt")
+    files = sorted((REPO_ROOT / "demos" / demo).glob("requirements*.txt"))
+    demo_pins = {name: v for path in files for name, v in pins(path).items()}
+    assert files and demo_pins
+    assert {name: tested.get(name) for name in demo_pins} == demo_pins

@@ -18,7 +18,6 @@ import requests
 from docker.utils.build import exclude_paths
 
 from nowwhat.flask_server import DEMO_DIR, RUN_COMMAND, Server
-from nowwhat.paths import REPO_ROOT
 
 DOCKERFILE = DEMO_DIR / "Dockerfile"
 
@@ -73,16 +72,6 @@ def test_the_readme_shows_the_run_command_and_the_dockerfiles_own_docker_command
     assert [c.split()[1] for c in commands] == ["build", "run"]
     assert all(f"\n{command}\n" in readme for command in commands)
     assert "-p 127.0.0.1:" in commands[1]  # published on the host's loopback only
-
-
-def test_demo_requirements_pin_the_versions_tested_here():
-    def pins(path: Path) -> dict[str, str]:
-        found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
-        return {name.lower(): version for name, version in found}
-
-    demo, repo = pins(DEMO_DIR / "requirements.txt"), pins(REPO_ROOT / "requirements.txt")
-    assert set(demo) == {"flask", "gunicorn", "tensorflow-cpu"}
-    assert all(repo[name] == version for name, version in demo.items())
 
 
 def test_dockerignore_lets_in_exactly_what_the_image_copies():

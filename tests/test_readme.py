@@ -25,8 +25,10 @@ RUN_HERE = {
     "python -m nowwhat --help": "refresh-notebooks",
     "python -m nowwhat decide --central yes --gpu no --privacy no --distribute yes": "TensorFlow.js",
 }
-#: The same, once the LiteRT bundle is converted (a slow step).
-RUN_ON_THE_BUNDLE = {'python demos/tflite/classify.py "Great coffee!"': "great"}
+#: The same, once the LiteRT bundle is converted (a slow step); `build/` stands for this session's folder.
+RUN_ON_THE_BUNDLE = {
+    'python demos/tflite/classify.py --model-dir build/tflite/model "Great coffee!"': "great",
+}
 #: Run by a test in this file.
 TESTED_HERE = {
     "make lab",
@@ -101,12 +103,15 @@ def test_every_make_target_in_the_readme_exists():
     [*RUN_HERE.items(), *(pytest.param(*item, marks=pytest.mark.slow) for item in RUN_ON_THE_BUNDLE.items())],
 )
 def test_cheap_readme_commands_run(command, expect, exports):
+    assert command in README
+    args = [sys.executable, *shlex.split(command)[1:]]
     if command in RUN_ON_THE_BUNDLE:
+        from nowwhat.paths import build_dir
         from nowwhat.tflite import ensure_converted
 
         ensure_converted()
-    assert command in README
-    args = [sys.executable, *shlex.split(command)[1:]]
+        here = build_dir()
+        args = [str(here / arg.removeprefix("build/")) if arg.startswith("build/") else arg for arg in args]
     result = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-500:]
     assert expect in result.stdout

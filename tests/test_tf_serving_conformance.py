@@ -5,8 +5,8 @@ Each test cites what it checks: the REST API page (`g3doc/api/api_rest.md`), the
 the docs defer to (status mapping in `http_server.cc`, JSON rules in `util/json_tensor.cc`).
 
 Target: $TFSERVING_URL (+ $TFSERVING_GRPC) if set, else $TFSERVING_BIN, else the development server —
-same tests, no edits. The server must serve the demo's model repository (`python -m
-nowwhat.serving_models`) with the demo's config (versions 1 and 2, labels stable → 1, canary → 2).
+same tests, no edits. The server must serve the demo's model repository (`python -m nowwhat
+tf-serving models`) with the demo's config (versions 1 and 2, labels stable → 1, canary → 2).
 """
 
 from __future__ import annotations

@@ -85,5 +85,5 @@ def test_a_broken_saved_model_gives_one_line_error(tmp_path):
 
 
 def test_inspect_without_a_model_names_the_command(tmp_path):
-    with pytest.raises(NowWhatError, match=r"python -m nowwhat\.tfjs convert"):
+    with pytest.raises(NowWhatError, match=r"python -m nowwhat tfjs convert"):
         inspect(tmp_path)

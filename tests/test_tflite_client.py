@@ -125,7 +125,7 @@ def test_a_one_megabyte_line(bundle):
 
 def test_missing_model_folder(tmp_path):
     assert_one_line_error(
-        run("--model-dir", tmp_path / "nowhere", "good"), "no LiteRT model", "nowwhat.tflite convert"
+        run("--model-dir", tmp_path / "nowhere", "good"), "no LiteRT model", "python convert.py"
     )
 
 

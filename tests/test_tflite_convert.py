@@ -111,7 +111,7 @@ def test_a_broken_saved_model_gives_one_line_error(tmp_path):
 
 
 def test_inspect_without_a_model_names_the_command(tmp_path):
-    with pytest.raises(NowWhatError, match=r"python -m nowwhat\.tflite convert"):
+    with pytest.raises(NowWhatError, match=r"python -m nowwhat tflite convert"):
         inspect(tmp_path / "float32.tflite")
 
 

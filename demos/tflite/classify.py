@@ -5,10 +5,11 @@
     python classify.py --file reviews.txt --json                one review per line, JSON Lines out
     cat reviews.txt | python classify.py --level float32        one review per line from stdin
 
-The model bundle (built on a workstation by `python -m nowwhat tflite convert`) holds one .tflite file
-per quantization level, the tokenizer spec (`tokenizer.json`), its plain-Python reference implementation
-(`tokenizer.py`, imported from the bundle rather than copied here: the code that turns text into ids
-travels with the vocabulary it was written for), the labels, and a manifest with each model's SHA-256.
+The model bundle (`model/` beside this file, or --model-dir, or $MODEL_DIR), made on a workstation by
+`convert.py`, holds one .tflite file per quantization level, the tokenizer spec (`tokenizer.json`), its
+plain-Python implementation (`tokenizer.py`, imported from the bundle rather than copied here: the code
+that turns text into ids travels with the vocabulary it was written for), the labels, and a manifest
+with each model's SHA-256.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ DEFAULT_LEVEL = "dynamic"
 #: The longest review in the data has 8,055 characters; anything far beyond that is not a review.
 MAX_CHARS = 100_000
 BATCH = 64
-REBUILD = "build it with `python -m nowwhat tflite convert` in the workshop repository, or pass --model-dir"
+REBUILD = "make the bundle with `python convert.py` (README.md, 'Your own model'), or pass --model-dir"
 
 
 class ClientError(Exception):
@@ -48,20 +49,15 @@ class ReviewError(ClientError):
 
 
 def default_bundle() -> Path:
-    """`model/` next to this file (as copied to a device), else <build>/tflite/model in the repository:
-    $NOWWHAT_BUILD, or the repository's build folder (the rule the workshop package follows)."""
-    here = Path(__file__).resolve().parent
-    if (here / "model").is_dir():
-        return here / "model"
-    build = os.environ.get("NOWWHAT_BUILD") or here.parent.parent / "build"
-    return Path(build) / "tflite" / "model"
+    """$MODEL_DIR, else `model/` beside this file (as copied to a device)."""
+    return Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().with_name("model"))
 
 
 def read_json(path: Path, what: str):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ClientError(f"the {what} ({path}) is unreadable ({_first_line(exc)}): {REBUILD}") from exc
+        raise ClientError(f"the {what} ({path}) is unreadable ({first_line(exc)}): {REBUILD}") from exc
 
 
 def load_tokenizer(bundle: Path):
@@ -72,7 +68,7 @@ def load_tokenizer(bundle: Path):
         spec.loader.exec_module(module)
         return module, module.Tokenizer.from_spec(bundle / "tokenizer.json")
     except (OSError, ValueError, KeyError, SyntaxError, AttributeError) as exc:
-        raise ClientError(f"the tokenizer in {bundle} is unusable ({_first_line(exc)}): {REBUILD}") from exc
+        raise ClientError(f"the tokenizer in {bundle} is unusable ({first_line(exc)}): {REBUILD}") from exc
 
 
 @contextlib.contextmanager
@@ -113,7 +109,7 @@ class EdgeClassifier:
                 self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
-            raise ClientError(f"{path} is not a usable LiteRT model ({_first_line(exc)}): {REBUILD}") from exc
+            raise ClientError(f"{path} is not a usable LiteRT model ({first_line(exc)}): {REBUILD}") from exc
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         expected = [-1, self.tokenizer.sequence_length]
@@ -146,7 +142,7 @@ class EdgeClassifier:
         try:
             self.interpreter.invoke()
         except RuntimeError as exc:
-            reason = "".join(_first_line(exc).partition("failed to invoke.")[:2])  # it repeats itself
+            reason = "".join(first_line(exc).partition("failed to invoke.")[:2])  # it repeats itself
             raise ClientError(f"could not be computed by the {self.level} model ({reason})") from exc
         return self.dequantize(self.interpreter.get_tensor(self.output["index"]))
 
@@ -245,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument(
         "--model-dir",
         type=Path,
-        help="the model bundle (default: ./model next to this file, else <build>/tflite/model)",
+        help="the model bundle (default: $MODEL_DIR, else model/ beside this file)",
     )
     top.add_argument("--max-chars", type=int, default=MAX_CHARS, help="longest review (%(default)s)")
     return top
@@ -269,12 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a user never sees a traceback; the message still says what happened
-        print(f"error: unexpected {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
         return 1
     return 0
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 

@@ -13,6 +13,8 @@ the pip runtimes lack: see `nowwhat.tflite_flex`), so the bundle ships the token
     tokenizer.json, tokenizer.py, test_vectors.json   copied from the export, unchanged
     labels.json, manifest.json                        sizes, SHA-256 (the client checks it), tolerances
 
+The conversion itself is the demo's own step, `demos/tflite/convert.py` (a learner converts their model
+with it); this module runs it on the workshop's export and adds where the bundle came from.
 `demos/tflite/classify.py` is the edge client that runs it with nothing but ai-edge-litert and numpy.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -29,11 +32,27 @@ from pathlib import Path
 from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
-from nowwhat.paths import build_dir, core_dir, tokenizer_dir
+from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
 
 KIND = "tflite bundle"
 REBUILD = "python -m nowwhat tflite convert"
-LEVELS = ("float32", "float16", "dynamic", "int8")
+CONVERT = REPO_ROOT / "demos" / "tflite" / "convert.py"
+
+
+def _load_demo_converter():
+    """The demo's conversion step (demos/tflite/convert.py), imported from its file: one copy of it."""
+    spec = importlib.util.spec_from_file_location("tflite_demo_convert", CONVERT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = _load_demo_converter()
+LEVELS, INT8_FLOAT_OPS = demo.LEVELS, demo.INT8_FLOAT_OPS
+converter, keep_in_float, run_converter, quietly = (
+    demo.converter, demo.keep_in_float, demo.run_converter, demo.quietly
+)
 
 #: Largest |Δp| against Keras, per level (what the tests enforce, on reviews of any length). float32: the
 #: same arithmetic in another order (measured ≈ 6e-7). float16: weights rounded to 11 significant bits,
@@ -42,17 +61,8 @@ LEVELS = ("float32", "float16", "dynamic", "int8")
 #: 8 bits, probabilities in steps of 1/256 (measured ≈ 1.2e-2 on reviews and on one-word texts).
 TOLERANCES = {"float32": 1e-5, "float16": 1e-3, "dynamic": 3e-2, "int8": 3e-2}
 
-#: The operators int8 keeps in float32: the mean over the tokens (sum of embeddings, token count,
-#: max(count, 1), division). Fully quantized, the count (1 … 600) is stored in steps of 600/255 ≈ 2.35, so
-#: a one-word review's count rounds to 0 (so does the 1 of the guard) and the int8 DIV kernel refuses to
-#: divide; a sum of embeddings in steps of ≈ 0.49 is as coarse for short reviews. DIV alone in float is not
-#: enough: it would divide by the count already rounded to 0.
-INT8_FLOAT_OPS = ("SUM", "MAXIMUM", "DIV")
-
 #: Calibration reviews for full-integer quantization: the first N of the (shuffled) training split.
 REPRESENTATIVE_REVIEWS = 500
-
-BUNDLE_FILES = ("tokenizer.json", "tokenizer.py", "test_vectors.json")
 
 
 def tflite_dir() -> Path:
@@ -75,107 +85,37 @@ def representative_ids(n: int = REPRESENTATIVE_REVIEWS):
     return np.array([tokenizer.encode(text) for text in load_splits().texts("train")[:n]], np.int32)
 
 
-def converter(level: str, saved_model: Path, calibration=None):
-    """A `tf.lite.TFLiteConverter` for the core SavedModel, set up for one quantization level (int8: the
-    full-integer settings, which `keep_in_float` then converts with the mean left in float32)."""
-    import tensorflow as tf
-
-    if level not in LEVELS:
-        raise NowWhatError(f"unknown quantization level {level!r}: choose one of {', '.join(LEVELS)}")
-    conv = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
-    if level == "float32":
-        return conv
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]  # alone, this is dynamic-range quantization
-    if level == "float16":
-        conv.target_spec.supported_types = [tf.float16]
-    elif level == "int8":
-        if calibration is None:
-            raise NowWhatError("full-integer quantization needs calibration ids (representative_ids())")
-        conv.representative_dataset = lambda: ([row[None]] for row in calibration)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # fail rather than fall back
-        conv.inference_output_type = tf.int8
-    return conv
-
-
-def keep_in_float(conv, float_ops=INT8_FLOAT_OPS) -> bytes:
-    """The int8 converter's model with `float_ops` left in float32 (selective quantization, through
-    `tf.lite.experimental.QuantizationDebugger`, TensorFlow's documented way to denylist operators)."""
-    import tensorflow as tf
-
-    options = tf.lite.experimental.QuantizationDebugOptions(
-        denylisted_ops=list(float_ops),
-        fully_quantize=True,  # int8 output: this path ignores the converter's inference_output_type
-    )
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=conv, debug_dataset=conv.representative_dataset, debug_options=options
-    )
-    return debugger.get_nondebug_quantized_model()
-
-
-def run_converter(conv) -> bytes:
-    """`conv.convert()` without the diagnostics the converter prints from C++ (its exceptions carry them)."""
-    return _quietly(conv.convert)
-
-
-def _quietly(convert) -> bytes:
-    import warnings
-
-    from nowwhat.tflite_eval import client
-
-    with client().quiet_stderr(), warnings.catch_warnings():  # the edge client's helper: one copy of it
-        warnings.filterwarnings("ignore", "(?s).*tf.lite.Interpreter is deprecated")  # the debugger uses it
-        return convert()
-
-
 def convert_level(level: str, saved_model: Path, out: Path, calibration=None) -> int:
     """Write one .tflite file; returns its size in bytes."""
-    from tensorflow.lite.python.convert_phase import ConverterError  # not exported under tf.lite
-
     try:
-        conv = converter(level, saved_model, calibration)
-        flatbuffer = _quietly(lambda: keep_in_float(conv)) if level == "int8" else run_converter(conv)
-    except (OSError, ValueError, RuntimeError, ConverterError) as exc:
-        raise NowWhatError(
-            f"converting {saved_model} to {level} failed ({_first_line(exc)}): export it again with "
-            "`python -m nowwhat export`"
-        ) from exc
+        flatbuffer = demo.convert_level(level, saved_model, calibration)
+    except demo.ConversionError as exc:
+        raise NowWhatError(f"{exc}: export it again with `python -m nowwhat export`") from exc
     out.write_bytes(flatbuffer)
     return len(flatbuffer)
 
 
 def convert(out: Path | None = None) -> dict:
-    """Every level plus the tokenizer files, atomically, into the bundle. Returns the manifest."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
+    """Every level plus the tokenizer files, atomically, into the bundle, by the demo's own conversion
+    step; the manifest adds where it came from (export, data) and the tolerances. Returns the manifest."""
     out = Path(out or bundle_dir())
     exported = load_export()
-    saved_model = core_dir() / "saved_model"
     calibration = representative_ids()
+    saved_model = core_dir() / "saved_model"
     with staged(out) as tmp:
-        sizes = {
-            level: convert_level(level, saved_model, tmp / f"{level}.tflite", calibration) for level in LEVELS
-        }
-        digests = {
-            level: hashlib.sha256((tmp / f"{level}.tflite").read_bytes()).hexdigest() for level in LEVELS
-        }
-        for name in BUNDLE_FILES:
-            shutil.copy(tokenizer_dir() / name, tmp / name)
-        write_json(tmp / "labels.json", exported["labels"])
-        manifest = write_manifest(
+        try:
+            made = demo.convert(saved_model, tokenizer_dir(), tmp, exported["labels"], calibration)
+        except demo.ConversionError as exc:
+            raise NowWhatError(f"{exc}: export it again with `python -m nowwhat export`") from exc
+        made["calibration"] = {"split": "train", "reviews": len(calibration)}
+        return write_manifest(
             tmp,
             KIND,
-            converter=f"tf.lite.TFLiteConverter (TensorFlow {tf.__version__})",
-            labels=exported["labels"],
+            **made,
             data_fingerprint=exported["data_fingerprint"],
             export_created=exported["created"],
-            source=str(saved_model),
-            bytes=sizes,
-            sha256=digests,
             tolerances=TOLERANCES,
-            calibration={"split": "train", "reviews": len(calibration)},
         )
-    return manifest
 
 
 def variant_bundle(out: Path, level: str, flatbuffer: bytes) -> Path:
@@ -240,10 +180,6 @@ def _describe(detail: dict) -> str:
     scale, zero_point = detail["quantization"]
     text = f"{detail['dtype'].__name__} {detail['shape_signature'].tolist()}"
     return text + (f" (scale {scale:.6g}, zero point {zero_point})" if scale else "")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 @reports_errors

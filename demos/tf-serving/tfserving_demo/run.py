@@ -114,15 +114,29 @@ LOCAL_HEADER = (
 )
 
 
+def read_model_config():
+    """config/models.config, parsed with TF Serving's own proto (a ModelServerConfig)."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    return text_format.Parse((CONFIG / "models.config").read_text(), config)
+
+
+def configured_versions() -> dict[str, list[int]]:
+    """{model name: the versions its policy asks for} from config/models.config ([]: the latest one)."""
+    return {
+        model.name: list(model.model_version_policy.specific.versions)
+        for model in read_model_config().model_config_list.config
+    }
+
+
 def local_model_config(models: Path, out: Path | None = None) -> Path:
     """config/models.config with base_path pointing at the local models folder (it must be absolute),
     written to `out` (default <models>/../models.local.config): the copy the server reads and re-reads."""
     from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
 
-    config = text_format.Parse(
-        (CONFIG / "models.config").read_text(), model_server_config_pb2.ModelServerConfig()
-    )
+    config = read_model_config()
     for model in config.model_config_list.config:
         model.base_path = str(models / model.name)
     out = out or models.parent / "models.local.config"
@@ -195,21 +209,31 @@ class Server:
             return ""
 
     def wait_ready(self, timeout: float = 180) -> None:
-        """Until every configured version reports AVAILABLE (the ports open only after loading)."""
+        """Until every model of config/models.config reports each version its policy names (or, with
+        no versions named, one version) AVAILABLE: the ports open only after loading."""
+        wanted = configured_versions()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"the server exited with code {self.process.returncode}:\n{self.log_tail()}"
                 )
-            with contextlib.suppress(requests.RequestException, ValueError, KeyError):
-                states = requests.get(f"{self.rest_url}/v1/models/{MODEL}", timeout=2).json()[
-                    "model_version_status"
-                ]
-                if len(states) >= 2 and all(s["state"] == "AVAILABLE" for s in states):
-                    return
+            if all(self._available(name, versions) for name, versions in wanted.items()):
+                return
             time.sleep(0.5)
-        raise RuntimeError(f"the server was not ready after {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"the server was not ready after {timeout:.0f} s (waiting for {wanted} to be AVAILABLE):\n"
+            f"{self.log_tail()}"
+        )
+
+    def _available(self, name: str, versions: list[int]) -> bool:
+        try:
+            answer = requests.get(f"{self.rest_url}/v1/models/{name}", timeout=2).json()
+            states = answer["model_version_status"]
+        except (requests.RequestException, ValueError, KeyError):
+            return False
+        available = {int(s["version"]) for s in states if s["state"] == "AVAILABLE"}
+        return set(versions) <= available if versions else bool(available)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -315,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with serve(args.server, args.models, args.rest_port, args.grpc_port, echo=True) as server:
             print(
-                f"ready: {server.description}; try `curl {server.rest_url}/v1/models/reviews`; "
+                f"ready: {server.description}; try `curl {server.rest_url}/v1/models/"
+                f"{next(iter(configured_versions()))}`; "
                 "Ctrl-C stops it",
                 flush=True,
             )
