@@ -124,13 +124,18 @@ TFS_DEMO := demos/tf-serving
 
 setup-tf-serving: $(VENV)/.tf-serving-installed
 
-$(VENV)/.tf-serving-installed: $(STAMP) $(TFS_DEMO)/pyproject.toml
-	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO)
+$(VENV)/.tf-serving-installed: $(STAMP) $(TFS_DEMO)/pyproject.toml $(TFS_DEMO)/devserver/pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO) -e $(TFS_DEMO)/devserver
 	@touch $@
 
-## Docker's tensorflow/serving, else tensorflow_model_server, else the development server (it says which).
+## Docker's tensorflow/serving, else tensorflow_model_server, else the development server (it says which),
+## serving the workshop's two versions (built first if missing); MODEL_DIR overrides.
 serve-tf: setup
-	PYTHON=$(abspath $(BIN))/python $(TFS_DEMO)/run.sh $(RUN_ARGS)
+	@test -n "$(MODEL_DIR)" || test -f $(EXPORT_DIR)/manifest.json || \
+	  { $(BIN)/python -m nowwhat train --quiet && $(BIN)/python -m nowwhat export; }
+	@test -n "$(MODEL_DIR)" || $(BIN)/python -m nowwhat tf-serving models --if-missing
+	PYTHON=$(abspath $(BIN))/python MODEL_DIR=$(or $(MODEL_DIR),$(BUILD_DIR)/tf-serving/models) \
+	  $(TFS_DEMO)/run.sh $(RUN_ARGS)
 
 ## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
 bench-tf-serving: setup
@@ -153,7 +158,8 @@ setup-flask: /usr/bin/wrk
 
 ## The production review API (gunicorn, 2 workers) on http://127.0.0.1:5000, serving the workshop's export
 ## (trained and exported first if missing); HOST, PORT and MODEL_DIR override.
-EXPORT_DIR = $(or $(NOWWHAT_BUILD),$(CURDIR)/build)/export
+BUILD_DIR = $(or $(NOWWHAT_BUILD),$(CURDIR)/build)
+EXPORT_DIR = $(BUILD_DIR)/export
 
 serve-flask: setup
 	@test -n "$(MODEL_DIR)" || test -f $(EXPORT_DIR)/manifest.json || \

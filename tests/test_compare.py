@@ -108,15 +108,16 @@ def test_tf_serving_predictors_name_the_version(monkeypatch):
     asked = []
 
     class FakeRest:
-        def __init__(self, url):
-            pass
+        def __init__(self, url, model):
+            assert model == "reviews"
 
         def probabilities(self, batch, **kwargs):
             asked.append(kwargs)
             return [[0.25, 0.75]]
 
     monkeypatch.setattr(rest_client, "RestClient", FakeRest)
-    assert compare.rest_predictor(SimpleNamespace(rest_url="http://127.0.0.1:1"))(["x"]) == [0.25, 0.75]
+    server = SimpleNamespace(rest_url="http://127.0.0.1:1", model="reviews")
+    assert compare.rest_predictor(server)(["x"]) == [0.25, 0.75]
     assert asked == [{"version": 1}]
 
 

@@ -18,7 +18,7 @@ import pytest
 from nowwhat.paths import REPO_ROOT
 
 #: Demo folder → its README's test command (run from the folder).
-STANDALONE = {"flask": "python -m pytest", "tflite": "python -m pytest"}
+STANDALONE = {"flask": "python -m pytest", "tf-serving": "python -m pytest", "tflite": "python -m pytest"}
 #: Results of a run, which the README shows (not code: they record where they were made).
 RECORDS = {"container-check.json"}
 CODE = {".py", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}

@@ -21,9 +21,9 @@ import yaml
 from kubernetes_validate.utils import SchemaNotFoundError, schema_contents
 from referencing import Registry, Resource
 from tfserving_demo import run
-from tfserving_demo.devserver import config as devconfig
-from tfserving_demo.devserver.errors import ServingError
 from tfserving_demo.explain import explain
+from tfserving_devserver import config as devconfig
+from tfserving_devserver.errors import ServingError
 
 DEMO = run.DEMO
 K8S_VERSION = "1.37.0"
@@ -189,12 +189,13 @@ def test_clients_ask_for_the_stable_label_unless_told_otherwise(monkeypatch):
     from tfserving_demo.grpc_client import GrpcClient
     from tfserving_demo.rest_client import RestClient
 
-    client = GrpcClient("127.0.0.1:1")  # no connection is made until a call
+    client = GrpcClient("127.0.0.1:1", "reviews")  # no connection is made until a call
     assert client.predict_request(["x"]).model_spec.version_label == "stable"
     assert client.predict_request(["x"], version=1).model_spec.version.value == 1
     assert client.predict_request(["x"], label=None).model_spec.version_label == ""
     client.close()
-    rest, paths = RestClient("http://127.0.0.1:1"), []
+    rest, paths = RestClient("http://127.0.0.1:1", "reviews"), []
+
     def record(body, version, label):
         paths.append(rest._model_path(version, label))
         return {"predictions": []}
@@ -252,7 +253,7 @@ def test_commands_for_each_server(tmp_path):
     binary, _ = run.command("binary", tmp_path / "models", 18501, 18500)
     dev, _ = run.command("dev", tmp_path / "models", 18501, 18500)
     assert binary[1:] == dev[3:]  # the same flags for the real binary and the development server
-    assert dev[1:3] == ["-m", "tfserving_demo.devserver"] and "--rest_api_port=18501" in dev
+    assert dev[1:3] == ["-m", "tfserving_devserver"] and "--rest_api_port=18501" in dev
 
 
 # --- The error helper ----------------------------------------------------------------------------------

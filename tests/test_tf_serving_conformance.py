@@ -48,7 +48,7 @@ def rest(server):
 def grpc_client(server):
     if not server.grpc_target:
         pytest.skip("no gRPC address given ($TFSERVING_GRPC)")
-    client = GrpcClient(server.grpc_target)
+    client = GrpcClient(server.grpc_target, server.model)
     yield client
     client.close()
 

@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis.model_pb2 import ModelSpec
-from tfserving_demo.devserver import SERVED_BY, SERVED_BY_HEADER
+from tfserving_demo import rest_client
 from tfserving_demo.explain import explain
 from tfserving_demo.grpc_client import GrpcClient
 from tfserving_demo.run import CONFIG, free_port, local_model_config, server_flags
+from tfserving_devserver import SERVED_BY, SERVED_BY_HEADER
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 TEXTS = ["great coffee", "stale and bitter"]
@@ -34,12 +35,12 @@ TEXTS = ["great coffee", "stale and bitter"]
 
 @contextlib.contextmanager
 def devserver(*flags: str, log: Path):
-    """Run `python -m tfserving_demo.devserver` on free ports until it answers; always stop it."""
+    """Run `python -m tfserving_devserver` on free ports until it answers; always stop it."""
     rest_port, grpc_port = free_port(), free_port()
     command = [
         sys.executable,
         "-m",
-        "tfserving_demo.devserver",
+        "tfserving_devserver",
         f"--port={grpc_port}",
         f"--rest_api_port={rest_port}",
         *flags,
@@ -94,7 +95,8 @@ def test_every_response_names_the_development_server(server):
     for response in (ok, error):
         assert response.headers[SERVED_BY_HEADER] == SERVED_BY
         assert "not TensorFlow Serving" in response.headers[SERVED_BY_HEADER]
-    client = GrpcClient(target)
+    assert rest_client.SERVED_BY_HEADER == SERVED_BY_HEADER  # the client's own copy: it imports no server
+    client = GrpcClient(target, "reviews")
     _, call = client.predictions.Predict.with_call(client.predict_request(TEXTS), timeout=30)
     assert dict(call.initial_metadata())["x-served-by"] == SERVED_BY
     client.close()
@@ -113,7 +115,7 @@ def test_prometheus_metrics_at_the_configured_path(server):
     requests.post(f"{url}/v1/models/reviews:predict", json={"instances": TEXTS}, timeout=10)
     metrics = requests.get(f"{url}/monitoring/prometheus/metrics", timeout=10)
     assert metrics.status_code == 200
-    assert 'nowwhat_devserver_requests_total{api="predict",status="200"}' in metrics.text
+    assert 'tfserving_devserver_requests_total{api="predict",status="200"}' in metrics.text
 
 
 # --- Hostile input -----------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def test_grpc_tensor_declaring_a_huge_shape_is_refused(server):
     request.inputs["text"].dtype = tf.string.as_datatype_enum
     request.inputs["text"].tensor_shape.dim.add(size=10**12)
     request.inputs["text"].string_val.append(b"x")
-    client = GrpcClient(server[1])
+    client = GrpcClient(server[1], "reviews")
     with pytest.raises(grpc.RpcError) as caught:
         client.predictions.Predict(request, timeout=30)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -284,7 +286,7 @@ def test_new_version_is_served_under_load_with_zero_failed_requests(models, tmp_
                     failures.append(r.text)
 
         def hammer_grpc():
-            client = GrpcClient(target)
+            client = GrpcClient(target, "reviews")
             while not stop.is_set():
                 try:
                     client.predict(TEXTS, label=None)  # this config has no labels
@@ -320,7 +322,7 @@ def test_new_version_is_served_under_load_with_zero_failed_requests(models, tmp_
         assert states == {"3": "AVAILABLE", "1": "END"}
         assert failures == []
         assert counts["rest"] > 20 and counts["grpc"] > 10, counts
-        client = GrpcClient(target)
+        client = GrpcClient(target, "reviews")
         response = client.predictions.Predict(client.predict_request(TEXTS, label=None), timeout=30)
         assert response.model_spec.version.value == 3
         client.close()
@@ -368,7 +370,7 @@ def test_labels_for_unloaded_versions_fail_at_start_like_tf_serving(models, tmp_
     command = [
         sys.executable,
         "-m",
-        "tfserving_demo.devserver",
+        "tfserving_devserver",
         f"--port={free_port()}",
         f"--rest_api_port={free_port()}",
         f"--model_config_file={local_model_config(models)}",
@@ -386,7 +388,7 @@ def test_relative_base_path_is_refused_like_tf_serving(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "tfserving_demo.devserver",
+        "tfserving_devserver",
         "--model_name=reviews",
         "--model_base_path=models",
     ]
@@ -408,7 +410,7 @@ def test_server_exits_when_its_parent_is_killed(models, tmp_path):
     """A notebook kernel or test runner killed with SIGKILL cannot stop its server: the server notices."""
     starter = (
         "import subprocess, sys, time\n"
-        f"p = subprocess.Popen([sys.executable, '-m', 'tfserving_demo.devserver', '--port=0',"
+        f"p = subprocess.Popen([sys.executable, '-m', 'tfserving_devserver', '--port=0',"
         f" '--rest_api_port={free_port()}', '--model_name=reviews',"
         f" '--model_base_path={models / 'reviews'}'], start_new_session=True,"
         " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"

@@ -23,7 +23,7 @@ def served(exports):
 
     load()
     with connect(models_dir()) as server:
-        rest, grpc = RestClient(server.rest_url), GrpcClient(server.grpc_target)
+        rest, grpc = RestClient(server.rest_url, server.model), GrpcClient(server.grpc_target, server.model)
         yield rest, grpc, models_dir()
         rest.close()
         grpc.close()

@@ -244,12 +244,12 @@ def tf_serving_served(server, protocol: str) -> dict:
     from tfserving_demo.grpc_client import GrpcClient
     from tfserving_demo.rest_client import RestClient
 
-    status = RestClient(server.rest_url).status()
+    status = RestClient(server.rest_url, server.model).status()
     loaded = sorted(int(s["version"]) for s in status if s["state"] == "AVAILABLE")
     served = {"asked_for": VERSION, "loaded": loaded}
     if protocol == "rest":
         return {**served, "version": VERSION}
-    client = GrpcClient(server.grpc_target)
+    client = GrpcClient(server.grpc_target, server.model)
     try:
         answer = client.predictions.Predict(client.predict_request(["probe"], version=VERSION), timeout=30)
     finally:
@@ -260,14 +260,14 @@ def tf_serving_served(server, protocol: str) -> dict:
 def rest_predictor(server):
     from tfserving_demo.rest_client import RestClient
 
-    client = RestClient(server.rest_url)
+    client = RestClient(server.rest_url, server.model)
     return lambda batch: client.probabilities(batch, version=VERSION)[0]
 
 
 def grpc_predictor(server):
     from tfserving_demo.grpc_client import GrpcClient
 
-    client = GrpcClient(server.grpc_target)
+    client = GrpcClient(server.grpc_target, server.model)
     return lambda batch: client.predict(batch, version=VERSION)["probabilities"][0].tolist()
 
 
@@ -276,11 +276,14 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
     VERSION by number: the server also loads the canary, which a request without a version would get."""
     from tfserving_demo.run import serve
 
+    from nowwhat.serving_models import load, models_dir
+
+    load()
     results = {}
     for run in range(cfg["runs"]):
         start = time.perf_counter()
         with (
-            serve("auto", rest_port=0, grpc_port=0) as server,
+            serve("auto", models_dir(), rest_port=0, grpc_port=0) as server,
             TreeSampler(0.2, process_tree(server.process.pid), pss=False) as mem,
         ):
             rest_predictor(server)(texts[:1])

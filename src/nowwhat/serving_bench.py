@@ -72,7 +72,7 @@ def run(requests: int = 200, batches: tuple[int, ...] = (1, 32), server_kind: st
     load()
     texts = load_splits().texts("test")
     with serve(server_kind, models_dir(), rest_port=0, grpc_port=0) as server:
-        rest, grpc = RestClient(server.rest_url), GrpcClient(server.grpc_target)
+        rest, grpc = RestClient(server.rest_url, server.model), GrpcClient(server.grpc_target, server.model)
         try:
             results = [measure(rest, grpc, texts, requests, batch) for batch in batches]
         finally:

@@ -3,7 +3,8 @@
 Version 1 is a copy of the foundation's serving export (which this chapter never writes to); version 2
 is the same model retrained with another seed, exported with the same signature, so an upgrade and a
 canary have two genuinely different models to route between. `python -m nowwhat tf-serving models`
-builds it (atomically, with a manifest); `--quick` trains version 2 briefly (for CI).
+builds it (atomically, with a manifest); `--quick` trains version 2 briefly (for CI). The demo's
+`run.sh` serves it with MODEL_DIR pointing here (`make serve-tf`).
 """
 
 from __future__ import annotations
@@ -93,8 +94,11 @@ def load(rebuild_if_stale: bool = True, quick: bool = False) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nowwhat tf-serving models", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="train version 2 for 2 epochs only")
+    parser.add_argument(
+        "--if-missing", action="store_true", help="keep a folder already built from the current export"
+    )
     args = parser.parse_args(argv)
-    manifest = build(args.quick)
+    manifest = load(quick=args.quick) if args.if_missing else build(args.quick)
     for version, info in manifest["versions"].items():
         print(f"version {version}: test accuracy {info['test_accuracy']:.3f} ({info['source']})")
     print(f"→ {models_dir() / MODEL_NAME}  (export: {export_dir()})")

@@ -38,13 +38,14 @@ RULES = [
     ),
     (
         r"Unrecognized servable version label: (\S+)",
-        "The label '{0}' is not in the model config's version_labels: use one that is (e.g. stable or "
-        "canary), or add it to the config.",
+        "The label '{0}' is not in the version_labels of the model the URL names: check the model name "
+        "(labels are looked up per model, so a wrong name says this too), and use a label the config "
+        "gives it (e.g. stable or canary) or add it there.",
     ),
     (
         r"Servable not found for request: Specific\(([^,]+), (\d+)\)",
-        "Version {1} of model {0} is not loaded: check GET /v1/models/{0} for the versions being served "
-        "and the model_version_policy in the config.",
+        "Version {1} of model {0} is not loaded: check the model name, then GET /v1/models/{0} for the "
+        "versions being served and the model_version_policy in the config.",
     ),
     (
         r"Servable not found for request: Latest\((\S+)\)",

@@ -22,7 +22,8 @@ from .rest_client import STABLE
 
 
 class GrpcClient:
-    def __init__(self, target: str = "127.0.0.1:8500", model: str = "reviews", timeout: float = 30.0):
+    def __init__(self, target: str, model: str, timeout: float = 30.0):
+        """`model`: the name config/models.config gives it (every request's model_spec.name)."""
         self.model, self.timeout = model, timeout
         self.channel = grpc.insecure_channel(target)
         self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)

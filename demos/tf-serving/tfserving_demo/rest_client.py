@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import requests
 
-from .devserver import SERVED_BY_HEADER
 from .explain import TFServingError
 
 #: The label clients ask for by default (a version number, when given, wins over the label).
 STABLE = "stable"
+#: The header the development server names itself in (TF Serving sends none).
+SERVED_BY_HEADER = "X-Served-By"
 
 
 class RestClient:
-    def __init__(self, url: str = "http://127.0.0.1:8501", model: str = "reviews", timeout: float = 30.0):
+    def __init__(self, url: str, model: str, timeout: float = 30.0):
+        """`model`: the name config/models.config gives it (the first part of every URL)."""
         self.url, self.model, self.timeout = url.rstrip("/"), model, timeout
         self.session = requests.Session()  # keep-alive: one TCP connection for many requests
 
@@ -58,7 +60,8 @@ class RestClient:
         columnar: bool = False,
         signature_name: str | None = None,
     ):
-        """Row format → list of {output: value} per text; columnar → {output: list of values}."""
+        """Row format → list of {output: value} per text; columnar → {output: list of values}. With a
+        single output TF Serving leaves its name out: a list of values per text, or one list."""
         body = {"inputs": {"text": texts}} if columnar else {"instances": [{"text": t} for t in texts]}
         if signature_name:
             body["signature_name"] = signature_name
@@ -70,7 +73,9 @@ class RestClient:
         return self._send("POST", self._model_path(version, label) + ":predict", json=body).json()
 
     def probabilities(self, texts: list[str], **kwargs) -> list[list[float]]:
-        return self.predict(texts, columnar=True, **kwargs)["probabilities"]
+        outputs = self.predict(texts, columnar=True, **kwargs)
+        # A signature with a single output comes back without its name (TF Serving's REST API docs).
+        return outputs["probabilities"] if isinstance(outputs, dict) else outputs
 
     def served_by(self) -> str:
         """Which server answered: the development server names itself in a header, TF Serving does not."""

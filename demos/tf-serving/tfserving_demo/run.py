@@ -2,9 +2,11 @@
 
 In order: a Docker engine (the official `tensorflow/serving` image, through compose.yaml when the
 compose plugin is there); a `tensorflow_model_server` binary ($TFSERVING_BIN or on PATH, e.g. from the
-official .deb); otherwise the development server in this package. All three get the same flags and the
-same config files from config/. `serve()` is the same as a context manager, for notebooks and tests:
-the server process never outlives it.
+official .deb); otherwise the development server in devserver/ (a stand-in, not TF Serving). All three
+get the same flags and the same config files from config/, and serve the models under $MODEL_DIR (or
+--model-dir; default: models/ beside this folder) as <model dir>/<name>/<version>/saved_model.pb, with
+the names, versions and labels config/models.config gives. `serve()` is the same as a context manager,
+for notebooks and tests: the server process never outlives it.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import requests
 
 DEMO = Path(__file__).resolve().parents[1]
 CONFIG = DEMO / "config"
+#: The development server's own folder (package `tfserving_devserver`), put on its PYTHONPATH.
+DEVSERVER = DEMO / "devserver"
 IMAGE = "tensorflow/serving:2.21.0"
-MODEL = "reviews"
+YOUR_OWN = "see README.md, 'Your own model'"
 KINDS = {
     "docker": "TensorFlow Serving in Docker (image tensorflow/serving)",
     "binary": "TensorFlow Serving (tensorflow_model_server binary)",
@@ -36,27 +40,33 @@ KINDS = {
 }
 
 
-def build_dir() -> Path:
-    return Path(os.environ.get("NOWWHAT_BUILD") or DEMO.parents[1] / "build")
+class ModelsMissing(RuntimeError):
+    """The model folder lacks what config/models.config asks for: said before any server starts."""
 
 
-def default_models() -> Path:
-    """The model base folder (<models>/reviews/<version>/): $TFSERVING_MODELS or <build>/tf-serving/models."""
-    return Path(os.environ.get("TFSERVING_MODELS") or build_dir() / "tf-serving" / "models").resolve()
+def default_model_dir() -> Path:
+    """Where the models are (<model dir>/<name>/<version>/): $MODEL_DIR, else models/ beside this folder."""
+    return Path(os.environ.get("MODEL_DIR") or DEMO / "models").resolve()
 
 
-def ensure_models(models: Path) -> None:
-    """Build the two-version model repository with one command if it is missing, and say so."""
-    if (models / MODEL / "1" / "saved_model.pb").exists():
-        return
-    print(
-        f"no model versions under {models / MODEL}: building them with `python -m nowwhat tf-serving models`",
-        flush=True,
-    )
-    if subprocess.run([sys.executable, "-m", "nowwhat", "tf-serving", "models"]).returncode != 0:
-        raise SystemExit(
-            "error: could not build the models; run `python -m nowwhat tf-serving models` and read why"
-        )
+def versions_in(folder: Path) -> list[int]:
+    """The version folders TF Serving would see: integer names holding a saved_model.pb."""
+    found = folder.glob("*/saved_model.pb") if folder.is_dir() else []
+    return sorted(int(p.parent.name) for p in found if p.parent.name.isdigit())
+
+
+def check_models(model_dir: Path) -> None:
+    """Every model config/models.config names has the versions its policy asks for (at least one)."""
+    for name, wanted in configured_versions().items():
+        found = versions_in(model_dir / name)
+        missing = sorted(set(wanted) - set(found)) if wanted else ([] if found else ["any"])
+        if missing:
+            asked, there = ", ".join(map(str, wanted)) or "latest", ", ".join(map(str, found)) or "none"
+            raise ModelsMissing(
+                f"config/models.config serves model {name!r} version(s) {asked}, but "
+                f"{shown(model_dir / name)} has version folders: {there} (<version>/saved_model.pb); "
+                f"put them there, or pass --model-dir / set MODEL_DIR ({YOUR_OWN})"
+            )
 
 
 def docker_engine() -> bool:
@@ -131,6 +141,11 @@ def configured_versions() -> dict[str, list[int]]:
     }
 
 
+def first_model() -> str:
+    """The name of the first model config/models.config lists: what the clients ask for here."""
+    return read_model_config().model_config_list.config[0].name
+
+
 def local_model_config(models: Path, out: Path | None = None) -> Path:
     """config/models.config with base_path pointing at the local models folder (it must be absolute),
     written to `out` (default <models>/../models.local.config): the copy the server reads and re-reads."""
@@ -146,13 +161,17 @@ def local_model_config(models: Path, out: Path | None = None) -> Path:
 
 
 def command(
-    kind: str, models: Path, rest_port: int, grpc_port: int, config_poll_seconds: int = 30,
+    kind: str,
+    models: Path,
+    rest_port: int,
+    grpc_port: int,
+    config_poll_seconds: int = 30,
     model_config: Path | None = None,
 ) -> tuple[list[str], dict]:
     """The server's command line; the binary and the dev server read `model_config`, a local copy."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if kind == "docker":
-        env.update(MODELS_DIR=str(models), REST_PORT=str(rest_port), GRPC_PORT=str(grpc_port), IMAGE=IMAGE)
+        env.update(MODEL_DIR=str(models), REST_PORT=str(rest_port), GRPC_PORT=str(grpc_port), IMAGE=IMAGE)
         if compose_plugin():
             return ["docker", "compose", "-f", str(DEMO / "compose.yaml"), "up"], env
         return [
@@ -177,7 +196,8 @@ def command(
     ]
     if kind == "binary":
         return [binary() or "tensorflow_model_server", *flags], env
-    return [sys.executable, "-m", "tfserving_demo.devserver", *flags], env
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(DEVSERVER), env.get("PYTHONPATH")]))
+    return [sys.executable, "-m", "tfserving_devserver", *flags], env
 
 
 def free_port() -> int:
@@ -192,6 +212,7 @@ class Server:
     why: str
     rest_url: str
     grpc_target: str
+    model: str  # the first model config/models.config names (the clients' `model=`)
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     model_config: Path | None = None  # the file this server re-reads: edit it to move a label
@@ -247,14 +268,9 @@ class Server:
 
 
 def shown(path: Path) -> str:
-    """A path as a learner finds it: under $NOWWHAT_BUILD, or relative to the repository (or cwd)."""
+    """A path as a learner types it: relative to the current folder when it is below it."""
     path = Path(path).resolve()
-    if os.environ.get("NOWWHAT_BUILD") and path.is_relative_to(build_dir().resolve()):
-        return f"$NOWWHAT_BUILD/{path.relative_to(build_dir().resolve())}"
-    for root in (DEMO.parents[1], Path.cwd()):
-        if path.is_relative_to(root):
-            return str(path.relative_to(root))
-    return str(path)
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def banner(server: Server) -> str:
@@ -272,26 +288,26 @@ def banner(server: Server) -> str:
 @contextlib.contextmanager
 def serve(
     kind: str = "auto",
-    models: Path | None = None,
+    model_dir: Path | None = None,
     rest_port: int = 8501,
     grpc_port: int = 8500,
     timeout: float = 180,
     echo: bool = False,
     config_poll_seconds: int = 30,
 ):
-    """Start the server, wait until both versions are AVAILABLE, yield it, always stop it.
+    """Start the server, wait until the configured versions are AVAILABLE, yield it, always stop it.
 
-    The server's log goes to <models>/../logs/, or with `echo` to this terminal (after the banner).
-    Each server started here reads its own copy of the model config (<models>/../running/), so editing
+    The server's log goes to <model dir>/../logs/, or with `echo` to this terminal (after the banner).
+    Each server started here reads its own copy of the model config (<model dir>/../running/), so editing
     it moves labels in this server only; the copy is removed when the server stops."""
-    models = Path(models or default_models()).resolve()
-    ensure_models(models)
+    models = Path(model_dir or default_model_dir()).resolve()
+    check_models(models)
     kind, why = pick(kind)
     rest_port, grpc_port = rest_port or free_port(), grpc_port or free_port()
     copy = models.parent / "running" / f"models-{rest_port}.config"
     argv, env = command(kind, models, rest_port, grpc_port, config_poll_seconds, copy)
     model_config = CONFIG / "models.config" if kind == "docker" else copy
-    urls = f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}"
+    urls = f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}", first_model()
     if echo:
         server = Server(kind, why, *urls, model_config=model_config)
         print(banner(server), flush=True)
@@ -315,13 +331,14 @@ def serve(
 
 
 @contextlib.contextmanager
-def connect(models: Path | None = None):
+def connect(model_dir: Path | None = None):
     """The server tests talk to: the one at $TFSERVING_URL (gRPC at $TFSERVING_GRPC) when set, else the
     binary at $TFSERVING_BIN when set, else the development server; started ones are stopped after."""
     if url := os.environ.get("TFSERVING_URL"):
-        yield Server("given", "TFSERVING_URL is set", url.rstrip("/"), os.environ.get("TFSERVING_GRPC", ""))
+        grpc_target = os.environ.get("TFSERVING_GRPC", "")
+        yield Server("given", "TFSERVING_URL is set", url.rstrip("/"), grpc_target, first_model())
         return
-    with serve("binary" if os.environ.get("TFSERVING_BIN") else "dev", models, 0, 0) as server:
+    with serve("binary" if os.environ.get("TFSERVING_BIN") else "dev", model_dir, 0, 0) as server:
         yield server
 
 
@@ -329,18 +346,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="./run.sh", description=__doc__)
     p.add_argument("--server", choices=("auto", "docker", "binary", "dev"), default="auto")
     p.add_argument(
-        "--models",
+        "--model-dir",
         type=Path,
-        help="model base folder (default: $TFSERVING_MODELS or <build>/tf-serving/models)",
+        help="the models, as <model dir>/<name>/<version>/ (default: $MODEL_DIR, else models/ here)",
     )
     p.add_argument("--rest-port", type=int, default=8501)
     p.add_argument("--grpc-port", type=int, default=8500)
     args = p.parse_args(argv)
     try:
-        with serve(args.server, args.models, args.rest_port, args.grpc_port, echo=True) as server:
+        with serve(args.server, args.model_dir, args.rest_port, args.grpc_port, echo=True) as server:
             print(
-                f"ready: {server.description}; try `curl {server.rest_url}/v1/models/"
-                f"{next(iter(configured_versions()))}`; "
+                f"ready: {server.description}; try `curl {server.rest_url}/v1/models/{server.model}`; "
                 "Ctrl-C stops it",
                 flush=True,
             )

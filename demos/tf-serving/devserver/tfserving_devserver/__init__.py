@@ -7,7 +7,7 @@ gRPC metadata `x-served-by`), and it does not batch requests together. Use the r
 production (Docker, the official .deb, Kubernetes: see the demo README).
 """
 
-NAME = "nowwhat-tfserving-devserver"
+NAME = "tfserving-devserver"
 VERSION = "0.1.0"
 #: Sent with every REST response (header) and gRPC call (initial metadata), so no client mistakes it.
 SERVED_BY = f"{NAME}/{VERSION} (development stand-in, not TensorFlow Serving)"

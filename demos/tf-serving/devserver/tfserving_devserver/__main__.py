@@ -1,4 +1,4 @@
-"""`python -m tfserving_demo.devserver`: the development server, with tensorflow_model_server's flags.
+"""`python -m tfserving_devserver`: the development server, with tensorflow_model_server's flags.
 
 The flags that matter here mean what they mean to the real server (same names, same defaults where it
 makes sense), so one command line works for both; see the demo README for each flag.
@@ -31,7 +31,7 @@ def _bool(text: str) -> bool:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tfserving_demo.devserver", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m tfserving_devserver", description=__doc__)
     p.add_argument("--port", type=int, default=8500, help="gRPC port (0: no gRPC)")
     p.add_argument("--rest_api_port", type=int, default=8501, help="REST port (0: no REST)")
     p.add_argument(

@@ -1,6 +1,6 @@
 """Prometheus metrics for the development server (with prometheus_client).
 
-The metric names are the development server's own (`nowwhat_devserver_...`): they are not TF Serving's
+The metric names are the development server's own (`tfserving_devserver_...`): they are not TF Serving's
 `:tensorflow:serving:...` metrics, only the scrape path and format are the same.
 """
 
@@ -15,13 +15,13 @@ class Metrics:
     def __init__(self):
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "nowwhat_devserver_requests",
+            "tfserving_devserver_requests",
             "Requests by API and status",
             ["api", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "nowwhat_devserver_request_latency_seconds",
+            "tfserving_devserver_request_latency_seconds",
             "Request latency by API",
             ["api"],
             registry=self.registry,
