@@ -82,10 +82,10 @@ setup-tfjs: /usr/bin/chromium $(TFJS_DEMO)/node_modules/.installed $(TFJS_VENV)/
 	cd $* && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(TFJS_VENV)/.installed: $(TFJS_DEMO)/converter-requirements.txt $(TFJS_DEMO)/converter-constraints.txt
+$(TFJS_VENV)/.installed: $(TFJS_DEMO)/requirements-convert.txt $(TFJS_DEMO)/constraints-convert.txt
 	@test -x $(TFJS_VENV)/bin/python || $(PYTHON) -m venv $(TFJS_VENV)
-	$(TFJS_VENV)/bin/python -m pip install --quiet -r $(TFJS_DEMO)/converter-requirements.txt \
-	  -c $(TFJS_DEMO)/converter-constraints.txt
+	$(TFJS_VENV)/bin/python -m pip install --quiet -r $(TFJS_DEMO)/requirements-convert.txt \
+	  -c $(TFJS_DEMO)/constraints-convert.txt
 	@touch $@
 
 ## Page ready time, predictions/s (cpu, webgl), model bytes, accuracy (float32, float16) → build/tfjs;
@@ -125,7 +125,8 @@ TFS_DEMO := demos/tf-serving
 setup-tf-serving: $(VENV)/.tf-serving-installed
 
 $(VENV)/.tf-serving-installed: $(STAMP) $(TFS_DEMO)/pyproject.toml $(TFS_DEMO)/devserver/pyproject.toml
-	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO) -e $(TFS_DEMO)/devserver
+	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO)
+	$(BIN)/python -m pip install --quiet --no-deps -e $(TFS_DEMO)/devserver
 	@touch $@
 
 ## Docker's tensorflow/serving, else tensorflow_model_server, else the development server (it says which),
@@ -137,9 +138,9 @@ serve-tf: setup
 	PYTHON=$(abspath $(BIN))/python MODEL_DIR=$(or $(MODEL_DIR),$(BUILD_DIR)/tf-serving/models) \
 	  $(TFS_DEMO)/run.sh $(RUN_ARGS)
 
-## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json.
+## REST vs gRPC latency (every answer awaited) → build/tf-serving/benchmark.json (RECORD=1: into the demo README).
 bench-tf-serving: setup
-	$(BIN)/python -m nowwhat tf-serving bench
+	$(BIN)/python -m nowwhat tf-serving bench $(if $(RECORD),--record)
 
 ## Edge chapter (demos/tflite): size, accuracy on the 1,000 test reviews, agreement with Keras and latency
 ## per review of every LiteRT quantization level → build/tflite/benchmark.json. Converts first if needed.

@@ -1,8 +1,8 @@
 """A demo is a template: copied alone into an empty folder, it runs its own tests with the command its
 README gives, and its code names nothing of this repository (no `nowwhat` import, no path out of it).
 
-Only the demos in STANDALONE are there yet; the others still reach into the repository for a build step
-or the model's location.
+The Python demos run their pytest suites here; the TF.js demo's own steps (convert.py, `npm test`, the
+page in Chromium) run in a copy of it in tests/test_tfjs_second_model.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from nowwhat.paths import REPO_ROOT
 
 #: Demo folder → its README's test command (run from the folder).
 STANDALONE = {"flask": "python -m pytest", "tf-serving": "python -m pytest", "tflite": "python -m pytest"}
+DEMOS = sorted({*STANDALONE, "tfjs"})
 #: Results of a run, which the README shows (not code: they record where they were made).
 RECORDS = {"container-check.json"}
 CODE = {".py", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}
@@ -38,7 +39,7 @@ def copied_alone(demo: str, into) -> Path:
     return into / demo
 
 
-@pytest.mark.parametrize("demo", sorted(STANDALONE))
+@pytest.mark.parametrize("demo", DEMOS)
 def test_the_demo_s_code_names_nothing_of_the_repository(demo, tmp_path):
     copy = copied_alone(demo, tmp_path)
     code = [p for p in sorted(copy.rglob("*")) if p.is_file() and p.suffix in CODE and p.name not in RECORDS]
@@ -68,15 +69,18 @@ def test_copied_alone_the_demo_passes_its_own_tests(demo, tmp_path):
     assert re.search(r"\d+ passed", done.stdout) and "skipped" not in done.stdout, done.stdout[-2000:]
 
 
-@pytest.mark.parametrize("demo", sorted(STANDALONE))
+@pytest.mark.parametrize("demo", DEMOS)
 def test_the_demo_s_requirements_pin_the_versions_tested_here(demo):
-    """What a copy installs is what this repository's suite ran its tests with."""
+    """What a copy installs is what this repository's suite ran its tests with (a tool with an
+    environment of its own, such as the TF.js converter: its constraints file, which setup installs)."""
 
     def pins(path: Path) -> dict[str, str]:
         found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(), flags=re.MULTILINE)
         return {name.lower().replace("_", "-"): version for name, version in found}
 
+    own = sorted((REPO_ROOT / "demos" / demo).glob("constraints*.txt"))
     tested = pins(REPO_ROOT / "constraints.txt") | pins(REPO_ROOT / "requirements.txt")
+    tested |= {name: v for path in own for name, v in pins(path).items()}
     files = sorted((REPO_ROOT / "demos" / demo).glob("requirements*.txt"))
     demo_pins = {name: v for path in files for name, v in pins(path).items()}
     assert files and demo_pins

@@ -171,7 +171,7 @@ def test_hostile_and_huge_input_is_just_text(demo):
 
 
 def test_missing_model_is_shown_with_the_fix(browser, tmp_path):
-    with DemoServer(build=tmp_path) as empty:
+    with DemoServer(model_dir=tmp_path) as empty:
         page, _ = open_demo(browser, empty.url)
         alert = page.get_by_role("alert")
         assert state(page)["state"] == "failed"

@@ -102,7 +102,7 @@ def test_bad_arguments_are_refused_in_one_line(args):
 
 
 def test_missing_model_is_announced_and_the_page_still_served(tmp_path):
-    env = {**os.environ, "NOWWHAT_BUILD": str(tmp_path)}
+    env = {**os.environ, "MODEL_DIR": str(tmp_path)}
     process = subprocess.Popen(
         ["node", "server.mjs", "--port", "0"], cwd=DEMO_DIR, env=env, stderr=subprocess.PIPE, text=True
     )
@@ -111,7 +111,7 @@ def test_missing_model_is_announced_and_the_page_still_served(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
-    with DemoServer(build=tmp_path) as running:
+    with DemoServer(model_dir=tmp_path) as running:
         assert request(urlsplit(running.url), "/model/float32/model.json")[0] == 404
         assert request(urlsplit(running.url), "/")[0] == 200
 

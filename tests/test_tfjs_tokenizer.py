@@ -4,15 +4,17 @@ import os
 import re
 import subprocess
 
-from nowwhat.paths import build_dir
+from nowwhat.paths import tokenizer_dir
 from nowwhat.tfjs_browser import DEMO_DIR
 
 
-def run_node_tests(build):
+def run_node_tests(model_dir):
+    """`npm test`'s command; it reads only tokenizer.json and test_vectors.json of the model folder, so
+    the export's tokenizer folder will do."""
     return subprocess.run(
         ["node", "--test", "test/"],
         cwd=DEMO_DIR,
-        env={"PATH": os.environ["PATH"], "NOWWHAT_BUILD": str(build)},
+        env={"PATH": os.environ["PATH"], "MODEL_DIR": str(model_dir)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -20,7 +22,7 @@ def run_node_tests(build):
 
 
 def test_js_tokenizer_matches_tensorflow_on_every_vector(test_vectors):
-    result = run_node_tests(build_dir())
+    result = run_node_tests(tokenizer_dir())
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert re.search(r"^# fail 0$", result.stdout, re.M)
     passed = {
@@ -34,4 +36,4 @@ def test_js_tokenizer_matches_tensorflow_on_every_vector(test_vectors):
 def test_missing_vectors_fail_loudly_with_the_fix(tmp_path):
     result = run_node_tests(tmp_path)
     assert result.returncode != 0
-    assert "python -m nowwhat export" in result.stdout + result.stderr
+    assert "npm run build-model" in result.stdout + result.stderr

@@ -1,20 +1,15 @@
-// Where the demo finds what `python -m nowwhat export` and `python -m nowwhat tfjs convert` built.
-// The repository's build folder, or $NOWWHAT_BUILD when set (the same rule as the Python package).
+// Where the demo finds the model folder convert.py wrote (float32/, float16/, tokenizer.json,
+// test_vectors.json): --model-dir, else $MODEL_DIR, else model/ beside this file.
 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const DEMO_DIR = dirname(fileURLToPath(import.meta.url));
 
-export function buildDir() {
-  return resolve(process.env.NOWWHAT_BUILD ?? join(DEMO_DIR, "..", "..", "build"));
-}
+/** The command that makes the model folder, as errors and the page name it. */
+export const BUILD_HINT =
+  "npm run build-model -- --saved-model CORE --tokenizer DIR (README.md, 'Your own model')";
 
-/** The converted TF.js models (float32/, float16/) with the tokenizer spec they were built with. */
-export function modelDir() {
-  return join(buildDir(), "tfjs", "model");
-}
-
-export function tokenizerExportDir() {
-  return join(buildDir(), "export", "tokenizer");
+export function modelDir(given) {
+  return resolve(given ?? process.env.MODEL_DIR ?? join(DEMO_DIR, "model"));
 }

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
 import { parseArgs } from "node:util";
 
-import { DEMO_DIR, modelDir } from "./artifacts.mjs";
+import { BUILD_HINT, DEMO_DIR, modelDir } from "./artifacts.mjs";
 
 const HOST = "127.0.0.1";
 const TYPES = {
@@ -70,26 +70,28 @@ function handler(table) {
   };
 }
 
-/** --port (default $PORT or 8080; 0 picks a free port). Throws a one-line reason on anything else. */
-function readPort() {
-  const { values } = parseArgs({ options: { port: { type: "string", default: process.env.PORT ?? "8080" } } });
+/** --port (default $PORT or 8080; 0 picks a free port) and --model-dir. Throws a one-line reason on
+ * anything else. */
+function readArgs() {
+  const { values } = parseArgs({
+    options: { port: { type: "string", default: process.env.PORT ?? "8080" }, "model-dir": { type: "string" } },
+  });
   if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) {
     throw new Error(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}`);
   }
-  return Number(values.port);
+  return { port: Number(values.port), model: modelDir(values["model-dir"]) };
 }
 
 function main() {
-  let port;
+  let port, model;
   try {
-    port = readPort();
+    ({ port, model } = readArgs());
   } catch (error) {
     console.error(`error: ${error.message.split("\n")[0]}`);
     process.exit(2);
   }
-  const model = modelDir();
   if (!existsSync(join(model, "float32", "model.json"))) {
-    console.warn(`warning: no converted model in ${model}: run \`npm run build-model\` (the page will say so)`);
+    console.warn(`warning: no converted model in ${model}: make it with ${BUILD_HINT} (the page will say so)`);
   }
   const server = createServer(handler(mounts(model)));
   server.on("error", (error) => {

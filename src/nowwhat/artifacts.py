@@ -62,6 +62,13 @@ def replace_section(readme: Path, begin: str, end: str, section: str) -> None:
     readme.write_text(head + section + rest.split(end, 1)[1])
 
 
+def record(result: dict, recorded: Path, readme: Path, begin: str, end: str, section: str) -> None:
+    """Keep a benchmark run as the one a demo README shows: the results file beside the README, and the
+    README's generated section (from `begin` to `end`) rewritten from it."""
+    write_json(recorded, result)
+    replace_section(readme, begin, end, section)
+
+
 def code_version() -> str:
     """Package version plus the git commit (and '-dirty') when run from a checkout."""
     try:

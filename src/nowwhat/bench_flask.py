@@ -28,7 +28,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from nowwhat.artifacts import machine, read_manifest, replace_section, write_json, write_manifest
+from nowwhat import artifacts
+from nowwhat.artifacts import machine, read_manifest, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_server import DEMO_DIR, Server
 from nowwhat.paths import build_dir
@@ -410,8 +411,7 @@ def readme_section(result: dict) -> str:
 
 def record(result: dict, readme: Path = DEMO_DIR / "README.md") -> None:
     """Keep this run as the one the README shows, and rewrite the README's section from it."""
-    write_json(RECORDED, result)
-    replace_section(readme, BEGIN, END, readme_section(result))
+    artifacts.record(result, RECORDED, readme, BEGIN, END, readme_section(result))
 
 
 @reports_errors

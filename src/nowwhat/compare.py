@@ -276,14 +276,14 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
     VERSION by number: the server also loads the canary, which a request without a version would get."""
     from tfserving_demo.run import serve
 
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat import serving_models
 
-    load()
+    serving_models.load()
     results = {}
     for run in range(cfg["runs"]):
         start = time.perf_counter()
         with (
-            serve("auto", models_dir(), rest_port=0, grpc_port=0) as server,
+            serve("auto", serving_models.models_dir(), rest_port=0, grpc_port=0) as server,
             TreeSampler(0.2, process_tree(server.process.pid), pss=False) as mem,
         ):
             rest_predictor(server)(texts[:1])

@@ -1,6 +1,8 @@
 """Where generated artifacts live: one git-ignored build folder, overridable with NOWWHAT_BUILD."""
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +44,17 @@ def core_dir() -> Path:
 
 def tokenizer_dir() -> Path:
     return export_dir() / "tokenizer"
+
+
+def demo_script(demo: str, name: str):
+    """demos/<demo>/<name>.py imported from its file: the package runs the demo's own step (the one a
+    learner runs on their model), so there is one copy of it."""
+    path = REPO_ROOT / "demos" / demo / f"{name}.py"
+    module_name = f"{demo.replace('-', '_')}_demo_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -7,20 +7,38 @@ gRPC future that is never awaited measures only how long it takes to *send* the 
 recorded too, labelled as the mistake it is, because the 2019 version of this notebook made it.
 
 `python -m nowwhat tf-serving bench` starts the demo's server (Docker, binary or development server: the
-JSON says which), measures, and writes <build>/tf-serving/benchmark.json.
+JSON says which), measures, and writes <build>/tf-serving/benchmark.json; `--record` keeps the run as the
+one demos/tf-serving/README.md shows (`make bench-tf-serving RECORD=1`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
+import textwrap
 import time
 
-from nowwhat.artifacts import write_json
+from nowwhat import artifacts
+from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import NowWhatError
+from nowwhat.paths import REPO_ROOT
 from nowwhat.serving_models import chapter_dir
+from nowwhat.tables import markdown
+
+DEMO_DIR = REPO_ROOT / "demos" / "tf-serving"
+#: The run the demo's README shows (`make bench-tf-serving RECORD=1`), and where in the README it goes.
+RECORDED = DEMO_DIR / "benchmark.json"
+BEGIN = "<!-- tf-serving-benchmark: generated from benchmark.json by `make bench-tf-serving RECORD=1` -->"
+END = "<!-- /tf-serving-benchmark -->"
+COLUMNS = {
+    "rest": "REST",
+    "grpc": "gRPC",
+    "grpc_future_awaited": "gRPC future, awaited",
+    "grpc_future_not_awaited (wrong)": "gRPC future, *not* awaited (wrong)",
+}
 
 
 def _ms(start: float) -> float:
@@ -72,21 +90,70 @@ def run(requests: int = 200, batches: tuple[int, ...] = (1, 32), server_kind: st
     load()
     texts = load_splits().texts("test")
     with serve(server_kind, models_dir(), rest_port=0, grpc_port=0) as server:
-        rest, grpc = RestClient(server.rest_url, server.model), GrpcClient(server.grpc_target, server.model)
+        rest = RestClient(server.rest_url, server.model)
+        grpc = GrpcClient(server.grpc_target, server.model)
         try:
             results = [measure(rest, grpc, texts, requests, batch) for batch in batches]
         finally:
             rest.close()
             grpc.close()
-        figures = {"server": server.description, "served_by": server.kind, "results": results}
+        figures = {"server": server.description, "served_by": server.kind, "environment": machine()}
+        figures["results"] = results
     write_json(chapter_dir() / "benchmark.json", figures)
     return figures
+
+
+def table(figures: dict) -> str:
+    """Median milliseconds per request, one row per batch size."""
+    header = ["batch", *COLUMNS.values(), "REST / gRPC"]
+    rows = [
+        [f"{r['batch']} review{'s' if r['batch'] > 1 else ''}",
+         *(f"{r['median_ms'][k]:.2f}" for k in COLUMNS), f"{r['rest_over_grpc']:.2f}"]
+        for r in figures["results"]
+    ]
+    return markdown(header, rows, right=set(range(1, len(header))))
+
+
+def readme_section(figures: dict) -> str:
+    """What demos/tf-serving/README.md shows of a run, every figure from the results file."""
+    env, results = figures["environment"], figures["results"]
+    requests = results[0]["requests"]
+    dev = figures["served_by"] == "dev"
+    how = (
+        f"One run of `make bench-tf-serving` ({requests} requests per API and batch size, each timed until "
+        f"its answer is decoded, REST and gRPC alternating, all asking for version "
+        f"{results[0]['version']}) on a {env['cpus']}-core {env['machine']} machine ({env['cpu']}), "
+        f"against **{figures['server']}**; median milliseconds per request. The batch is client-side (one "
+        "request carrying several reviews)."
+    )
+    if dev:
+        how += " The development server does no server-side batching."
+    first, last = results[0], results[-1]
+    lead = "smaller" if last["rest_over_grpc"] < first["rest_over_grpc"] else "larger"
+    notes = [
+        f"REST takes {first['rest_over_grpc']:.2f}× as long as gRPC for {first['batch']} review and "
+        f"{last['rest_over_grpc']:.2f}× for {last['batch']}: gRPC's relative lead is {lead} with the "
+        "bigger batch in this run.",
+        "The last-but-one column is the 2019 mistake: a future that is never awaited \"finishes\" before "
+        "the answer exists.",
+    ]
+    if dev:
+        notes.append(
+            "These compare Python's Flask/werkzeug with Python's grpcio, not TF Serving's C++ server: rerun "
+            "with `./run.sh --server binary` or Docker before deciding anything on speed."
+        )
+    wrap = functools.partial(textwrap.fill, width=105, break_on_hyphens=False)
+    listed = "\n".join(wrap(n, initial_indent="- ", subsequent_indent="  ") for n in notes)
+    return f"{BEGIN}\n{wrap(how)}\n\n{table(figures)}\n\n{listed}\n{END}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nowwhat tf-serving bench", description=__doc__)
     parser.add_argument("--requests", type=int, default=200, help="requests per batch size and API")
     parser.add_argument("--server", choices=("auto", "docker", "binary", "dev"), default="auto")
+    parser.add_argument(
+        "--record", action="store_true", help="maintainers: keep this run in the demo's README"
+    )
     args = parser.parse_args(argv)
     try:
         figures = run(args.requests, server_kind=args.server)
@@ -101,4 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     print(f"→ {chapter_dir() / 'benchmark.json'}")
+    if args.record:
+        artifacts.record(figures, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(figures))
+        print("recorded in demos/tf-serving/benchmark.json and demos/tf-serving/README.md")
     return 0

@@ -12,7 +12,10 @@ exported spec, which is copied next to the models. Output, under <build>/tfjs/mo
     float16/model.json + weight shard   weights stored as float16: half the download
     tokenizer.json, manifest.json
 
-`python -m nowwhat tfjs convert` builds it; `python -m nowwhat tfjs inspect` shows what is inside.
+The conversion itself is the demo's own step, `demos/tfjs/convert.py` (a learner converts their model
+with it); this module runs it on the workshop's export with the converter environment and adds where
+the model came from to the manifest. `python -m nowwhat tfjs convert` builds it; `python -m nowwhat
+tfjs inspect` shows what is inside.
 """
 
 from __future__ import annotations
@@ -20,18 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from nowwhat.artifacts import folder_bytes, staged, write_manifest
+from nowwhat.artifacts import staged, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
-from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
+from nowwhat.paths import REPO_ROOT, build_dir, core_dir, demo_script, tokenizer_dir
 
 KIND = "tfjs model"
 REBUILD = "python -m nowwhat tfjs convert"
-WEIGHTS = {"float32": [], "float16": ["--quantize_float16=*"]}
+demo = demo_script("tfjs", "convert")
+WEIGHTS = demo.WEIGHTS
 
 
 def tfjs_dir() -> Path:
@@ -56,23 +59,11 @@ def converter() -> Path:
 
 
 def convert_saved_model(saved_model: Path, out: Path, weights: str = "float32") -> None:
-    """One SavedModel → one graph model folder (model.json + weight shards)."""
-    if weights not in WEIGHTS:
-        raise NowWhatError(f"unknown weight type {weights!r}: choose one of {', '.join(WEIGHTS)}")
-    command = [
-        str(converter()),
-        "--input_format=tf_saved_model",
-        "--output_format=tfjs_graph_model",
-        "--signature_name=serving_default",
-        *WEIGHTS[weights],
-        str(saved_model),
-        str(out),
-    ]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    if result.returncode != 0 or not (out / "model.json").exists():
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise NowWhatError(f"tensorflowjs_converter failed on {saved_model} ({last}): run `make setup-tfjs`")
+    """One SavedModel → one graph model folder (model.json + weight shards), by the demo's step."""
+    try:
+        demo.convert_weights(str(converter()), saved_model, out, weights)
+    except demo.ConversionError as exc:
+        raise NowWhatError(f"{exc}: run `make setup-tfjs`") from None
 
 
 def shell_path(path: Path, cwd: Path = REPO_ROOT / "notebooks") -> str:
@@ -101,24 +92,17 @@ def shell(command: str, cwd: Path = REPO_ROOT / "notebooks") -> None:
 
 
 def convert(out: Path | None = None) -> dict:
-    """Convert the exported core to float32 and float16 graph models, atomically. Returns the manifest."""
+    """Convert the exported core to float32 and float16 graph models, atomically, with the demo's own
+    convert.py. Returns the manifest."""
     out = Path(out or model_dir())
     exported = load_export()
     with staged(out) as tmp:
-        for weights in WEIGHTS:  # one at a time: each converter is a ~740 MB TensorFlow process (Binder)
-            convert_saved_model(core_dir() / "saved_model", tmp / weights, weights)
-        shutil.copy(tokenizer_dir() / "tokenizer.json", tmp / "tokenizer.json")
-        model_json = json.loads((tmp / "float32" / "model.json").read_text())
-        manifest = write_manifest(
-            tmp,
-            KIND,
-            converter=model_json["convertedBy"],
-            labels=exported["labels"],
-            data_fingerprint=exported["data_fingerprint"],
-            export_created=exported["created"],
-            source=str(core_dir() / "saved_model"),
-            bytes={weights: folder_bytes(tmp / weights) for weights in WEIGHTS},
-        )
+        try:
+            made = demo.convert(core_dir() / "saved_model", tokenizer_dir(), tmp, str(converter()))
+        except demo.ConversionError as exc:
+            raise NowWhatError(f"{exc}: run `make setup-tfjs`") from None
+        provenance = {"data_fingerprint": exported["data_fingerprint"], "export_created": exported["created"]}
+        manifest = write_manifest(tmp, KIND, **made, **provenance)
     return manifest
 
 

@@ -51,19 +51,23 @@ LOCAL_HOSTS = {"127.0.0.1"}
 class DemoServer:
     """`node server.mjs --port 0` in its own process group; stopped on exit even if a cell fails."""
 
-    def __init__(self, build: Path | None = None):
-        self.build = build
+    def __init__(self, model_dir: Path | None = None, folder: Path = DEMO_DIR):
+        """`model_dir`: the model folder to serve (default: the workshop's converted model); `folder`: the
+        demo's (a copy of it, in the tests)."""
+        self.model_dir, self.folder = model_dir, Path(folder)
         self.url: str | None = None
         self._process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 15) -> DemoServer:
-        if not (DEMO_DIR / "node_modules" / "@tensorflow" / "tfjs").exists():
-            raise NowWhatError(f"TensorFlow.js is not installed in {DEMO_DIR}: run `make setup-tfjs`")
-        env = {**os.environ, **({"NOWWHAT_BUILD": str(self.build)} if self.build else {})}
+        if not (self.folder / "node_modules" / "@tensorflow" / "tfjs").exists():
+            raise NowWhatError(f"TensorFlow.js is not installed in {self.folder}: run `make setup-tfjs`")
+        from nowwhat.tfjs import model_dir
+
+        env = {**os.environ, "MODEL_DIR": str(self.model_dir or model_dir())}
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (outlives this call; closed in stop)
         self._process = subprocess.Popen(
             ["node", "server.mjs", "--port", "0"],
-            cwd=DEMO_DIR,
+            cwd=self.folder,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

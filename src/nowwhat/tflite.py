@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -32,23 +31,11 @@ from pathlib import Path
 from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.export import ensure_derived, load_export
-from nowwhat.paths import REPO_ROOT, build_dir, core_dir, tokenizer_dir
+from nowwhat.paths import build_dir, core_dir, demo_script, tokenizer_dir
 
 KIND = "tflite bundle"
 REBUILD = "python -m nowwhat tflite convert"
-CONVERT = REPO_ROOT / "demos" / "tflite" / "convert.py"
-
-
-def _load_demo_converter():
-    """The demo's conversion step (demos/tflite/convert.py), imported from its file: one copy of it."""
-    spec = importlib.util.spec_from_file_location("tflite_demo_convert", CONVERT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = _load_demo_converter()
+demo = demo_script("tflite", "convert")
 LEVELS, INT8_FLOAT_OPS = demo.LEVELS, demo.INT8_FLOAT_OPS
 converter, keep_in_float, run_converter, quietly = (
     demo.converter, demo.keep_in_float, demo.run_converter, demo.quietly

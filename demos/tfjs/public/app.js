@@ -7,7 +7,7 @@ import { Tokenizer } from "./tokenizer.js";
 
 const CHOICES = { backend: ["cpu", "webgl"], weights: ["float32", "float16"] };
 const DEBOUNCE_MS = 150;
-const BUILD_HINT = "build it with `npm run build-model` in demos/tfjs, then reload";
+const BUILD_HINT = "make it with `npm run build-model -- --saved-model CORE --tokenizer DIR` in the demo folder (README.md, 'Your own model'), then reload";
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,4 +1,4 @@
-// The tokenizer spec (tokenizer.json, written by `python -m nowwhat export`) in plain JavaScript.
+// The tokenizer spec (tokenizer.json in the model folder: README.md, "Your own model") in plain JavaScript.
 //
 // TensorFlow.js cannot run the model's string ops, so the page turns text into token ids itself and
 // must do it exactly as the Keras TextVectorization layer did during training. The rules come from the
