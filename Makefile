@@ -91,7 +91,7 @@ $(TFJS_VENV)/.installed: $(TFJS_DEMO)/requirements-convert.txt $(TFJS_DEMO)/cons
 ## Page ready time, predictions/s (cpu, webgl), model bytes, accuracy (float32, float16) → build/tfjs;
 ## also refreshes the screenshot the demo README shows (demos/tfjs/screenshot.png).
 bench-tfjs: setup
-	$(BIN)/python -m nowwhat tfjs bench --screenshot $(TFJS_DEMO)/screenshot.png
+	$(BIN)/python -m nowwhat tfjs bench --screenshot $(TFJS_DEMO)/screenshot.png $(if $(RECORD),--record)
 
 ## Delivery (slides/, images/, binder/): Marp from npm (slides/package-lock.json), graphviz and Chromium
 ## from Debian (the Chromium rule is shared with setup-tfjs above). Stamped: a second run does nothing.
@@ -147,7 +147,7 @@ bench-tf-serving: setup
 .PHONY: bench-tflite
 
 bench-tflite: setup
-	$(BIN)/python -m nowwhat tflite bench
+	$(BIN)/python -m nowwhat tflite bench $(if $(RECORD),--record)
 
 ## Flask chapter (demos/flask): wrk, the load generator of its benchmark and load test (Debian package).
 .PHONY: setup-flask serve-flask bench-flask

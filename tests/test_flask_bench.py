@@ -72,28 +72,3 @@ def test_plot_and_table_show_both_servers_and_the_ceiling():
     assert throughput.lines[2].get_ydata()[0] == 1800
     table = bench_flask.table(result).splitlines()
     assert len(table) == 2 + len(rows) and "| production | 8 | 1,000 |" in table[-1]
-
-
-def test_the_demo_readme_shows_the_recorded_run():
-    """The README's figures are generated from demos/flask/benchmark.json (`make bench-flask RECORD=1`),
-    never typed: every number in its section is in the recorded results."""
-    import json
-
-    recorded = json.loads(bench_flask.RECORDED.read_text())
-    section = bench_flask.readme_section(recorded)
-    assert section in (bench_flask.DEMO_DIR / "README.md").read_text()
-    assert bench_flask.table(recorded) in section
-    assert recorded["settings"]["repeats"] >= 3 and recorded["targets_met"]["no_errors"]
-
-
-def test_record_rewrites_only_its_section(tmp_path, monkeypatch):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"before\n{bench_flask.BEGIN}\nold figures\n{bench_flask.END}\nafter\n")
-    monkeypatch.setattr(bench_flask, "RECORDED", tmp_path / "benchmark.json")
-    section = f"{bench_flask.BEGIN}\nnew\n{bench_flask.END}"
-    monkeypatch.setattr(bench_flask, "readme_section", lambda result: section)
-    bench_flask.record({"rows": []}, readme)
-    assert readme.read_text() == f"before\n{bench_flask.BEGIN}\nnew\n{bench_flask.END}\nafter\n"
-    readme.write_text("no section here")
-    with pytest.raises(NowWhatError, match="no generated section"):
-        bench_flask.record({"rows": []}, readme)

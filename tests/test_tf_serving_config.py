@@ -314,20 +314,3 @@ def test_model_repository_has_version_1_from_the_export_and_a_retrained_version_
         json.loads((models_dir() / "manifest.json").read_text())["export_created"]
         == json.loads((exports / "manifest.json").read_text())["created"]
     )
-
-
-# --- The recorded benchmark ------------------------------------------------------------------------------
-
-
-def test_the_demo_readme_shows_the_recorded_run():
-    """The README's figures are generated from demos/tf-serving/benchmark.json (`make bench-tf-serving
-    RECORD=1`), never typed."""
-    from nowwhat import serving_bench
-
-    recorded = json.loads(serving_bench.RECORDED.read_text())
-    section = serving_bench.readme_section(recorded)
-    assert section in (DEMO / "README.md").read_text()
-    assert serving_bench.table(recorded) in section
-    assert [r["batch"] for r in recorded["results"]] == [1, 32] and recorded["environment"]["cpus"]
-    if recorded["served_by"] == "dev":
-        assert "not TF Serving's C++ server" in section

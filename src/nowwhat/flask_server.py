@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nowwhat import processes
 from nowwhat.errors import NowWhatError
 from nowwhat.paths import REPO_ROOT, export_dir, model_dir
 
@@ -35,12 +34,6 @@ _LISTENING = {
     "production": re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)"),
     "naive": re.compile(r"Running on http://127\.0\.0\.1:(\d+)"),
 }
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when the parent process goes away."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Server:
@@ -77,16 +70,7 @@ class Server:
 
     def start(self) -> Server:
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            self.process = processes.start(self.command(), self.cwd, self.env, log)
         atexit.register(self.stop)
         try:
             self.url = f"http://127.0.0.1:{self._wait_for_port()}"
@@ -162,15 +146,8 @@ class Server:
         """SIGTERM (graceful); SIGKILL to the whole process group if that takes too long. The exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the whole group: master and workers
-                self.process.wait()
         atexit.unregister(self.stop)
-        return self.process.returncode
+        return processes.stop(self.process, timeout)  # gunicorn's master stops its workers itself
 
     def __enter__(self) -> Server:
         return self.start()

@@ -3,21 +3,39 @@
 For each backend (cpu, webgl) and weight type (float32, float16), in headless Chromium on this machine:
 page ready time (navigation start → model loaded and warmed up, fresh browser cache each time), single
 review predictions per second, and accuracy and agreement with Keras on the test reviews. Figures are
-medians over repeats of one run, written to <build>/tfjs/benchmark.json.
+medians over repeats of one run, written to <build>/tfjs/benchmark.json; `--record` keeps the run as the
+one demos/tfjs/README.md shows (`make bench-tfjs RECORD=1`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
+import textwrap
 from pathlib import Path
 
+from nowwhat import artifacts
 from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.tables import markdown
-from nowwhat.tfjs_browser import BACKENDS, chromium, demo_url, off_event_loop, open_demo, predict, state
+from nowwhat.tfjs_browser import (
+    BACKENDS,
+    DEMO_DIR,
+    chromium,
+    demo_url,
+    off_event_loop,
+    open_demo,
+    predict,
+    state,
+)  # fmt: skip
+
+#: The run the demo's README shows (`make bench-tfjs RECORD=1`), and where in the README it goes.
+RECORDED = DEMO_DIR / "benchmark.json"
+BEGIN = "<!-- tfjs-benchmark: generated from benchmark.json by `make bench-tfjs RECORD=1` -->"
+END = "<!-- /tfjs-benchmark -->"
 
 #: What the demo aims for: usable within 2 s of opening the page, and the cpu backend fast enough to
 #: predict on every pause in typing many times over.
@@ -190,6 +208,23 @@ def findings(result: dict, parity: dict | None = None) -> str:
     return "\n".join([weights, loading, speed])
 
 
+def readme_section(result: dict) -> str:
+    """What demos/tfjs/README.md shows of a run: how it was run, the table, the findings, every figure
+    from the results file."""
+    env, settings = result["environment"], result["settings"]
+    how = (
+        f"One run of `make bench-tfjs` in {env['browser']} with TF.js {env['tfjs_runtime']}, on a "
+        f"{env['cpus']}-core {env['machine']} machine ({env['cpu']}) with no GPU. *Ready* is navigation "
+        f"start → model fetched, loaded and warmed up, with an empty browser cache (median of "
+        f"{settings['page_loads']} loads); *predictions/s* is one review at a time, tokenizer included "
+        f"(median of 3 runs of {settings['seconds_per_rate_run']:g} s); accuracy and the largest "
+        f"difference from Keras are over the {settings['test_reviews']:,} test reviews (Keras: "
+        f"{result['keras_test_accuracy']:.3f})."
+    )
+    wrap = functools.partial(textwrap.fill, width=105, break_on_hyphens=False)
+    return f"{BEGIN}\n{wrap(how)}\n\n{table(result)}\n\n{findings(result)}\n{END}"
+
+
 @reports_errors
 def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat tfjs bench", description=__doc__)
@@ -197,9 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     top.add_argument("--seconds", type=float, default=2.0, help="length of each predictions/s run")
     top.add_argument("--reviews", type=int, default=1000, help="test reviews for accuracy and parity")
     top.add_argument("--screenshot", type=Path, help="also save a screenshot of the demo here")
+    top.add_argument("--record", action="store_true", help="maintainers: keep this run in the demo's README")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     result = benchmark(args.loads, args.seconds, args.reviews, args.screenshot)
     print(table(result))
     print(json.dumps({"keras_test_accuracy": result["keras_test_accuracy"], **result["targets_met"]}))
+    if args.record:
+        artifacts.record(result, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(result))
+        print("recorded in demos/tfjs/benchmark.json and demos/tfjs/README.md")
     return 0

@@ -13,7 +13,6 @@ import contextlib
 import functools
 import os
 import re
-import signal
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from nowwhat import processes
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.paths import REPO_ROOT
 
@@ -65,14 +65,7 @@ class DemoServer:
 
         env = {**os.environ, "MODEL_DIR": str(self.model_dir or model_dir())}
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (outlives this call; closed in stop)
-        self._process = subprocess.Popen(
-            ["node", "server.mjs", "--port", "0"],
-            cwd=self.folder,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self._process = processes.start(["node", "server.mjs", "--port", "0"], self.folder, env, self._log)
         atexit.register(self.stop)
         self.url = self._wait_for_url(timeout)
         return self
@@ -92,14 +85,8 @@ class DemoServer:
         raise NowWhatError(f"the demo server did not start within {timeout} s")
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
         if self._process:
+            processes.stop(self._process, 5, whole_group=True)
             self._log.close()
         atexit.unregister(self.stop)
 

@@ -5,7 +5,8 @@
 accuracy on the 1,000 test reviews, agreement with Keras, time to load the model, and the median time per
 review for the model alone (token ids in, probabilities out: one interpreter call) and end to end (text
 in: tokenizer + model).
-Figures are medians over every review and repeat of one run, written to <build>/tflite/benchmark.json.
+Figures are medians over every review and repeat of one run, written to <build>/tflite/benchmark.json;
+`--record` keeps the run as the one demos/tflite/README.md shows (`make bench-tflite RECORD=1`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import textwrap
 import time
 from pathlib import Path
 
+from nowwhat import artifacts
 from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import reports_errors
+from nowwhat.paths import REPO_ROOT
 from nowwhat.tables import markdown
+
+DEMO_DIR = REPO_ROOT / "demos" / "tflite"
+#: The run the demo's README shows (`make bench-tflite RECORD=1`), and where in the README it goes.
+RECORDED = DEMO_DIR / "benchmark.json"
+BEGIN = "<!-- tflite-benchmark: generated from benchmark.json by `make bench-tflite RECORD=1` -->"
+END = "<!-- /tflite-benchmark -->"
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -116,6 +126,19 @@ def table(result: dict) -> str:
     return markdown(header, rows, right=set(range(1, 9)))
 
 
+def readme_section(result: dict) -> str:
+    """What demos/tflite/README.md shows of a run: how it was run and the table, from the results file."""
+    env, settings = result["environment"], result["settings"]
+    how = (
+        f"One run of `make bench-tflite` on a {env['cpus']}-core {env['machine']} machine ({env['cpu']}), "
+        f"{env['runtime']}, the {settings['test_reviews']:,} test reviews, Keras at "
+        f"{result['levels'][0]['keras_test_accuracy']:.3f} accuracy. Latency is the median per review, one "
+        f"review per call, over {settings['repeats']} passes; *end to end* includes tokenizing in Python. "
+        "Load times and latencies this small vary by a factor of two between runs on a shared machine."
+    )
+    return f"{BEGIN}\n{textwrap.fill(how, width=105, break_on_hyphens=False)}\n\n{table(result)}\n{END}"
+
+
 def plot(result: dict):
     """Size against accuracy (left) and latency per review (right), one point or bar per level."""
     import matplotlib.pyplot as plt
@@ -152,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     top = argparse.ArgumentParser(prog="python -m nowwhat tflite bench", description=__doc__)
     top.add_argument("--reviews", type=int, default=1000, help="test reviews (default: all 1,000)")
     top.add_argument("--repeats", type=int, default=5, help="passes over the reviews for the timings")
+    top.add_argument("--record", action="store_true", help="maintainers: keep this run in the demo's README")
     args = top.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     result = benchmark(args.reviews, args.repeats)
     print(table(result))
+    if args.record:
+        artifacts.record(result, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(result))
+        print("recorded in demos/tflite/benchmark.json and demos/tflite/README.md")
     return 0

@@ -268,9 +268,10 @@ class Server:
 
 
 def shown(path: Path) -> str:
-    """A path as a learner types it: relative to the current folder when it is below it."""
+    """A path as a learner types it: relative to the current folder when it is below it or one level
+    up (a notebook beside build/), else absolute."""
     path = Path(path).resolve()
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd().parent) else str(path)
 
 
 def banner(server: Server) -> str:

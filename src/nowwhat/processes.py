@@ -1,0 +1,43 @@
+"""The servers the workshop starts for notebooks, benchmarks and tests (gunicorn, the TF.js demo's node
+server): each in a process group of its own, dying with the process that started it (a killed kernel
+leaves no server behind), and stopped politely, then firmly."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent process goes away."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start(argv: list[str], cwd, env: dict, log) -> subprocess.Popen:
+    """`argv` in its own process group, output to the open file `log`, no stdin."""
+    return subprocess.Popen(
+        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True, preexec_fn=die_with_parent,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen, timeout: float, whole_group: bool = False) -> int:
+    """SIGTERM (to the process, or its whole group), then SIGKILL to the group after `timeout` s. The exit
+    code."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            if whole_group:
+                os.killpg(process.pid, signal.SIGTERM)
+            else:
+                process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return process.returncode
