@@ -35,8 +35,8 @@ TESTED_HERE = {
     "python -m nowwhat refresh-notebooks 02",
     "make serve-flask",
     "make serve-tf",
+    'make serve-tf RUN_ARGS="--server dev"',
     "./run.sh",
-    "./run.sh --server dev",
 }
 
 #: Commands too slow or too long-running to repeat here → (file that runs them, what it contains).
@@ -213,11 +213,18 @@ def test_make_serve_flask_answers(exports):
     "command", [["make", "-s", "serve-tf"], ["demos/tf-serving/run.sh", "--server", "dev"]]
 )
 def test_tf_serving_run_command_says_which_server_and_answers(command, exports):
+    """`make serve-tf` builds and passes the workshop's models; the demo's own command is given them as
+    its README says (--model-dir), with the environment's Python (an activated venv's python3)."""
+    from nowwhat import serving_models
+
     rest, grpc = free_port(), free_port()
     if command[0] == "make":
-        env = {"RUN_ARGS": f"--rest-port {rest} --grpc-port {grpc}"}
+        env = {"RUN_ARGS": f"--server dev --rest-port {rest} --grpc-port {grpc}"}  # as the README says
     else:
-        command, env = [*command, "--rest-port", str(rest), "--grpc-port", str(grpc)], {}
+        serving_models.load()
+        models = str(serving_models.models_dir())
+        command = [*command, "--rest-port", str(rest), "--grpc-port", str(grpc), "--model-dir", models]
+        env = {"PYTHON": sys.executable}
     process, _ = serve_until(command, r"^ready:", env=env)
     try:
         assert get(f"http://127.0.0.1:{rest}/v1/models/reviews") == 200
