@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from nowwhat import memory
+from nowwhat.workshop import memory
 
 HOLD = "import time\nimport numpy as np\nblock = np.ones({mb} * 2**20 // 8)\ntime.sleep(1.0)"
 CHILD = (

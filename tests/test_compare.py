@@ -6,8 +6,8 @@ import numpy as np
 import psutil
 import pytest
 
-from nowwhat import compare
-from nowwhat.tflite import TOLERANCES
+from nowwhat.compare import bench
+from nowwhat.tflite.convert import TOLERANCES
 
 #: In the report's row order (the harness measures TF Serving last but reports it in this place).
 RUNTIMES = (
@@ -31,7 +31,7 @@ SERVERS = {"flask-naive", "flask-production", "tf-serving-rest", "tf-serving-grp
 def report(tmp_path_factory, exports):
     out = tmp_path_factory.mktemp("compare")
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    result = compare.run(quick=True, out=out)
+    result = bench.run(quick=True, out=out)
     result["_out"] = out
     result["_leftover"] = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     return result
@@ -61,8 +61,8 @@ def test_stand_in_server_is_labelled(report):
 def test_parity_matrix_float32_pairs_agree(report):
     parity = report["parity"]
     assert set(parity) == set(RUNTIMES) and all(set(row) == set(RUNTIMES) for row in parity.values())
-    for a in compare.FLOAT32:
-        for b in compare.FLOAT32:
+    for a in bench.FLOAT32:
+        for b in bench.FLOAT32:
             assert parity[a][b]["max_abs_diff"] <= 1e-4, (a, b)
             assert parity[a][b]["same_label"] == 1.0, (a, b)
     for level, tolerance in TOLERANCES.items():
@@ -77,13 +77,13 @@ def test_report_files_and_clean_up(report):
     assert (out / "latency_cold_start.png").stat().st_size > 10_000 and (out / "parity.png").exists()
     with np.load(out / "probabilities.npz") as saved:
         assert set(saved.files) == set(RUNTIMES)
-        assert all(saved[name].shape == (compare.SETTINGS["quick"]["reviews"], 2) for name in RUNTIMES)
+        assert all(saved[name].shape == (bench.SETTINGS["quick"]["reviews"], 2) for name in RUNTIMES)
     assert not [p for p in report["_leftover"] if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 @pytest.mark.slow
 def test_unknown_runtime_is_a_one_line_error(capsys, exports):
-    assert compare.main(["--quick", "--only", "teleport"]) == 2
+    assert bench.main(["--quick", "--only", "teleport"]) == 2
     assert "unknown runtime 'teleport'" in capsys.readouterr().err
 
 
@@ -97,7 +97,7 @@ def test_every_server_is_asked_for_version_1_and_answers_with_it(report):
     for name in ("tf-serving-rest", "tf-serving-grpc"):
         assert rows[name]["served"]["asked_for"] == 1 and 2 in rows[name]["served"]["loaded"], name
     assert rows["flask-production"]["served"]["workers"] >= 1
-    assert "tf-serving-grpc v1 of 1, 2 loaded" in compare.versions(report)
+    assert "tf-serving-grpc v1 of 1, 2 loaded" in bench.versions(report)
 
 
 def test_tf_serving_predictors_name_the_version(monkeypatch):
@@ -117,7 +117,7 @@ def test_tf_serving_predictors_name_the_version(monkeypatch):
 
     monkeypatch.setattr(rest_client, "RestClient", FakeRest)
     server = SimpleNamespace(rest_url="http://127.0.0.1:1", model="reviews")
-    assert compare.rest_predictor(server)(["x"]) == [0.25, 0.75]
+    assert bench.rest_predictor(server)(["x"]) == [0.25, 0.75]
     assert asked == [{"version": 1}]
 
 
@@ -150,7 +150,7 @@ REPORT = {
 
 
 def test_highlights_compute_the_orders_of_magnitude_and_explain_the_flask_ratio():
-    lines = compare.highlights(REPORT)
+    lines = bench.highlights(REPORT)
     assert lines[0] == (
         "Per review, tflite-float32 is fastest (0.060 ms at p50) and flask-naive slowest (60.0 ms): "
         "1,000× apart for the same model, about 3 orders of magnitude (in process vs over HTTP, one review "
@@ -171,7 +171,7 @@ def test_highlights_compute_the_orders_of_magnitude_and_explain_the_flask_ratio(
 
 
 def test_versions_name_what_each_server_answered_with():
-    assert compare.versions(REPORT) == (
+    assert bench.versions(REPORT) == (
         "Model compared: keras classifier.keras; flask-naive classifier.keras; flask-production v1; "
         "tf-serving-grpc v1 of 1, 2 loaded."
     )

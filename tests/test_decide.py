@@ -6,7 +6,7 @@ from itertools import product
 
 import pytest
 
-from nowwhat.decide import CHAPTERS, recommend
+from nowwhat.compare.decide import CHAPTERS, recommend
 
 # (central, gpu, privacy, distribute) → runtime, written out by hand from the rules in the docstring.
 EXPECTED = {
@@ -105,7 +105,7 @@ ROW = {
 
 
 def test_evidence_quotes_the_measured_figures():
-    from nowwhat.decide import evidence
+    from nowwhat.compare.decide import evidence
 
     report = {"results": [ROW], "machine": {"cpus": 2}, "mode": "full"}
     lines = evidence("tflite", report)
@@ -118,6 +118,6 @@ def test_evidence_quotes_the_measured_figures():
 
 
 def test_the_edge_evidence_cites_the_level_chapter_05_advises_not_int8():
-    from nowwhat.decide import EVIDENCE_ROWS
+    from nowwhat.compare.decide import EVIDENCE_ROWS
 
     assert EVIDENCE_ROWS["tflite"][0] == "tflite-dynamic" and "tflite-int8" not in EVIDENCE_ROWS["tflite"]

@@ -8,10 +8,16 @@ import json
 
 import pytest
 
-from nowwhat import artifacts, bench_flask, serving_bench, tfjs_bench, tflite_bench
+from nowwhat import artifacts
 from nowwhat.errors import NowWhatError
+from nowwhat.flask_api import bench as flask_bench
+from nowwhat.tf_serving import bench as tf_serving_bench
+from nowwhat.tfjs import bench as tfjs_bench
+from nowwhat.tflite import bench as tflite_bench
 
-BENCHMARKS = {"flask": bench_flask, "tf-serving": serving_bench, "tfjs": tfjs_bench, "tflite": tflite_bench}
+BENCHMARKS = {
+    "flask": flask_bench, "tf-serving": tf_serving_bench, "tfjs": tfjs_bench, "tflite": tflite_bench
+}
 
 
 @pytest.mark.parametrize("demo", sorted(BENCHMARKS))

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from nowwhat.exercises import NOT_YET, RIGHT, not_yet, right
-from nowwhat.notebooks import check_output, notebooks, solution_file
+from nowwhat.workshop.notebooks import check_output, notebooks, solution_file
 
 CHAPTERS = [nb for nb in notebooks() if nb.name[:2] != "00"]
 

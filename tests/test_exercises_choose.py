@@ -4,9 +4,9 @@ answers (and never a measured figure in it)."""
 import copy
 
 from nowwhat.exercises.choose import STARTER, check_choice
-from nowwhat.notebooks import NOTEBOOKS
+from nowwhat.workshop.notebooks import NOTEBOOKS
 
-#: A report as `nowwhat.compare` writes it, trimmed to the rows the checks read.
+#: A report as `nowwhat.compare.bench` writes it, trimmed to the rows the checks read.
 REPORT = {
     "results": [
         {

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from nowwhat.exercises.flask_api import check_validation_rule, words_read_in_full
-from nowwhat.flask_server import DEMO_DIR
-from nowwhat.notebooks import NOTEBOOKS, solution_file
+from nowwhat.flask_api.server import DEMO_DIR
+from nowwhat.workshop.notebooks import NOTEBOOKS, solution_file
 
 sys.path.insert(0, str(DEMO_DIR))
 

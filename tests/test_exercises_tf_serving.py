@@ -20,7 +20,7 @@ SOLUTION = Path(__file__).parents[1] / "notebooks" / "solutions" / "03_tf_servin
 def server(exports):
     from tfserving_demo.run import serve
 
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     load()
     with serve("dev", models_dir(), rest_port=0, grpc_port=0, config_poll_seconds=1) as running:

@@ -9,11 +9,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from nowwhat import tfjs
 from nowwhat.exercises import NOT_YET, RIGHT
 from nowwhat.exercises.tfjs import check_float16_model, probabilities
-from nowwhat.notebooks import NOTEBOOKS
 from nowwhat.paths import build_dir, core_dir
+from nowwhat.tfjs import convert
+from nowwhat.workshop.notebooks import NOTEBOOKS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -22,16 +22,16 @@ NOTEBOOK = NOTEBOOKS / "04_tfjs_browser.ipynb"
 
 @pytest.fixture(scope="module")
 def float32(exports):
-    tfjs.ensure_converted()
-    return tfjs.model_dir() / "float32"
+    convert.ensure_converted()
+    return convert.model_dir() / "float32"
 
 
 def run_cell(source: str) -> None:
     """A notebook cell's code with the names the notebook defines before it."""
     names = {
-        "tfjs": tfjs,
-        "CONVERTER": tfjs.shell_path(tfjs.converter()),
-        "BUILD": tfjs.shell_path(build_dir()),
+        "convert": convert,
+        "CONVERTER": convert.shell_path(convert.converter()),
+        "BUILD": convert.shell_path(build_dir()),
     }
     exec(compile(source, "<cell>", "exec"), names)
 
@@ -42,7 +42,7 @@ def starter() -> str:
 
 
 def test_the_starter_is_not_yet_and_the_solution_is_right(float32):
-    yours = tfjs.tfjs_dir() / "yours" / "float16"
+    yours = convert.tfjs_dir() / "yours" / "float16"
     run_cell(starter())
     verdict = check_float16_model(yours, float32)
     assert str(verdict) == (
@@ -58,9 +58,10 @@ def test_the_starter_is_not_yet_and_the_solution_is_right(float32):
 
 
 def test_uint8_quantization_is_not_float16(float32, tmp_path):
-    saved_model = tfjs.shell_path(core_dir() / "saved_model")
-    tfjs.shell(
-        f"{tfjs.shell_path(tfjs.converter())} --input_format=tf_saved_model --output_format=tfjs_graph_model "
+    saved_model = convert.shell_path(core_dir() / "saved_model")
+    convert.shell(
+        f"{convert.shell_path(convert.converter())} "
+        "--input_format=tf_saved_model --output_format=tfjs_graph_model "
         f"--quantize_uint8='*' {saved_model} {tmp_path / 'uint8'}"
     )
     assert str(check_float16_model(tmp_path / "uint8", float32)) == (
@@ -73,14 +74,14 @@ def test_no_folder_or_no_float32_to_compare_with(float32, tmp_path):
     assert str(check_float16_model(tmp_path / "float16", float32)) == (
         f"{NOT_YET} float16/ has no model.json yet: run your converter command into that folder."
     )
-    demo16 = tfjs.model_dir() / "float16"
+    demo16 = convert.model_dir() / "float16"
     assert str(check_float16_model(demo16, tmp_path / "float32")) == (
         f"{NOT_YET} float32/ has no model.json: run the float32 conversion first (to compare)."
     )
 
 
 def test_float16_weights_that_no_longer_give_keras_answers_are_caught(float32, tmp_path):
-    broken = shutil.copytree(tfjs.model_dir() / "float16", tmp_path / "float16")
+    broken = shutil.copytree(convert.model_dir() / "float16", tmp_path / "float16")
     shard = broken / "group1-shard1of1.bin"
     data = bytearray(shard.read_bytes())
     data[-4:] = np.array([4.0, -4.0], np.float16).tobytes()  # the last weight: the output bias

@@ -6,9 +6,9 @@ import pytest
 
 from nowwhat.exercises.train import EASY_WAYS, SPEC, check_hard_case, encode, tokens
 from nowwhat.export import HARD_CASES
-from nowwhat.notebooks import NOTEBOOKS
 from nowwhat.tokenizer import Tokenizer
 from nowwhat.tokenizer import tokens as spec_tokens
+from nowwhat.workshop.notebooks import NOTEBOOKS
 
 NOTEBOOK = NOTEBOOKS / "01_train.ipynb"
 

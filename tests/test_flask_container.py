@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from nowwhat import containers
 from nowwhat.errors import NowWhatError
+from nowwhat.flask_api import containers
 
 CHECKS = [
     "health",

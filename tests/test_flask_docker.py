@@ -17,7 +17,7 @@ import pytest
 import requests
 from docker.utils.build import exclude_paths
 
-from nowwhat.flask_server import DEMO_DIR, RUN_COMMAND, Server
+from nowwhat.flask_api.server import DEMO_DIR, RUN_COMMAND, Server
 
 DOCKERFILE = DEMO_DIR / "Dockerfile"
 

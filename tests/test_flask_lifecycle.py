@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from nowwhat.flask_server import DEMO_DIR, Server, finish, slow_request
+from nowwhat.flask_api.server import DEMO_DIR, Server, finish, slow_request
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from nowwhat.bench_flask import wrk, wrk_script
 from nowwhat.data import load_splits
-from nowwhat.flask_server import DEMO_DIR, Server
+from nowwhat.flask_api.bench import wrk, wrk_script
+from nowwhat.flask_api.server import DEMO_DIR, Server
 
 pytestmark = pytest.mark.slow
 

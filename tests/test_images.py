@@ -1,4 +1,4 @@
-"""images/: every diagram is rendered from its source, and the decision tree says what nowwhat.decide says."""
+"""images/: each diagram is rendered from its source; the decision tree agrees with nowwhat.compare.decide."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from nowwhat import diagrams
-from nowwhat.decide import QUESTIONS, recommend
+from nowwhat.compare.decide import QUESTIONS, recommend
 from nowwhat.errors import NowWhatError
+from nowwhat.workshop import diagrams
 
 NEEDED = {"lifecycle", "serving-alone", "serving-docker", "serving-kubernetes", "decision-tree"}
 

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from nowwhat.exercises import NOT_YET, RIGHT
-from nowwhat.notebooks import check_output, notebooks, run_all
+from nowwhat.workshop.notebooks import check_output, notebooks, run_all
 
 
 def test_chapters_are_numbered_in_order():

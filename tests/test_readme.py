@@ -50,7 +50,7 @@ EXERCISED_ELSEWHERE = {
     "python -m nowwhat export": ("tests/test_cli.py", 'cli("export"'),
     "make workshop": ("tests/test_notebooks.py", "run_all("),  # `python -m nowwhat workshop` = data + run_all
     "cd demos/tfjs && npm start": ("tests/test_tfjs_server.py", '"npm", "start"'),
-    "make bench": ("tests/test_compare.py", "compare.run(quick=True"),
+    "make bench": ("tests/test_compare.py", "bench.run(quick=True"),
     "python -m nowwhat tfjs convert": ("tests/test_tfjs_convert.py", "ensure_converted()"),
     "python -m nowwhat tflite convert": ("tests/test_tflite_convert.py", "ensure_converted(in_child=True)"),
     "make slides": ("tests/test_slides.py", "slides.build("),
@@ -107,7 +107,7 @@ def test_cheap_readme_commands_run(command, expect, exports):
     args = [sys.executable, *shlex.split(command)[1:]]
     if command in RUN_ON_THE_BUNDLE:
         from nowwhat.paths import build_dir
-        from nowwhat.tflite import ensure_converted
+        from nowwhat.tflite.convert import ensure_converted
 
         ensure_converted()
         here = build_dir()
@@ -119,7 +119,7 @@ def test_cheap_readme_commands_run(command, expect, exports):
 
 @pytest.mark.slow
 def test_refresh_notebooks_rewrites_outputs(tmp_path):
-    from nowwhat.notebooks import refresh
+    from nowwhat.workshop.notebooks import refresh
 
     copy = tmp_path / "00_overview.ipynb"
     shutil.copy(REPO_ROOT / "notebooks" / "00_overview.ipynb", copy)
@@ -215,14 +215,14 @@ def test_make_serve_flask_answers(exports):
 def test_tf_serving_run_command_says_which_server_and_answers(command, exports):
     """`make serve-tf` builds and passes the workshop's models; the demo's own command is given them as
     its README says (--model-dir), with the environment's Python (an activated venv's python3)."""
-    from nowwhat import serving_models
+    from nowwhat.tf_serving import models
 
     rest, grpc = free_port(), free_port()
     if command[0] == "make":
         env = {"RUN_ARGS": f"--server dev --rest-port {rest} --grpc-port {grpc}"}  # as the README says
     else:
-        serving_models.load()
-        models = str(serving_models.models_dir())
+        models.load()
+        models = str(models.models_dir())
         command = [*command, "--rest-port", str(rest), "--grpc-port", str(grpc), "--model-dir", models]
         env = {"PYTHON": sys.executable}
     process, _ = serve_until(command, r"^ready:", env=env)

@@ -14,8 +14,8 @@ import threading
 import pytest
 from PIL import Image
 
-from nowwhat import slides
 from nowwhat.errors import NowWhatError
+from nowwhat.workshop import slides
 
 TFJS_RESULT = {
     "environment": {"browser": "Chromium test", "cpus": 2, "machine": "x86_64"},
@@ -296,7 +296,7 @@ def served(deck):
 
 
 def test_the_rendered_deck_in_headless_chromium(deck, served, tmp_path):
-    from nowwhat.tfjs_browser import Traffic, chromium
+    from nowwhat.tfjs.browser import Traffic, chromium
 
     _, manifest = deck
     traffic = Traffic()

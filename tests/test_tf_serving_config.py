@@ -299,7 +299,7 @@ def test_explain_passes_unknown_errors_through():
 
 @pytest.mark.slow
 def test_model_repository_has_version_1_from_the_export_and_a_retrained_version_2(exports):
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     manifest = load()
     base = models_dir() / "reviews"

@@ -30,7 +30,7 @@ OUTPUTS = {"label", "label_id", "probabilities"}
 
 @pytest.fixture(scope="module")
 def server(exports):
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     load()
     with connect(models_dir()) as running:

@@ -71,7 +71,7 @@ def devserver(*flags: str, log: Path):
 
 @pytest.fixture(scope="module")
 def models(exports):
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     load()
     return models_dir()

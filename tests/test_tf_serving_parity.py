@@ -19,7 +19,7 @@ TOLERANCE = 1e-5
 
 @pytest.fixture(scope="module")
 def served(exports):
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     load()
     with connect(models_dir()) as server:

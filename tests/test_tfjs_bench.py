@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from nowwhat.tfjs_bench import TARGETS, benchmark, findings, table
+from nowwhat.tfjs.bench import TARGETS, benchmark, findings, table
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

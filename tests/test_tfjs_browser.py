@@ -9,8 +9,7 @@ import psutil
 import pytest
 
 from nowwhat.metrics import agreement
-from nowwhat.tfjs import ensure_converted, tfjs_dir
-from nowwhat.tfjs_browser import (
+from nowwhat.tfjs.browser import (
     BACKENDS,
     DemoServer,
     chromium,
@@ -20,6 +19,7 @@ from nowwhat.tfjs_browser import (
     state,
     type_review,
 )
+from nowwhat.tfjs.convert import ensure_converted, tfjs_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from nowwhat.errors import NowWhatError
-from nowwhat.tfjs import convert, convert_saved_model, ensure_converted, inspect, model_dir, read_weights
+from nowwhat.tfjs.convert import (
+    convert,
+    convert_saved_model,
+    ensure_converted,
+    inspect,
+    model_dir,
+    read_weights,
+)
 
 pytestmark = pytest.mark.slow
 

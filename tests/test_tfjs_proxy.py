@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from nowwhat.tfjs import ensure_converted
-from nowwhat.tfjs_browser import DemoServer, chromium, open_demo, page_url, state, type_review
+from nowwhat.tfjs.browser import DemoServer, chromium, open_demo, page_url, state, type_review
+from nowwhat.tfjs.convert import ensure_converted
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 

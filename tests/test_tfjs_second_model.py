@@ -17,7 +17,7 @@ import pytest
 
 from nowwhat.export import tokenizer_spec
 from nowwhat.paths import REPO_ROOT
-from nowwhat.tfjs_browser import DEMO_DIR, DemoServer, chromium, open_demo, predict, type_review
+from nowwhat.tfjs.browser import DEMO_DIR, DemoServer, chromium, open_demo, predict, type_review
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 

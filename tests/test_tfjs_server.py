@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nowwhat.tfjs import ensure_converted
-from nowwhat.tfjs_browser import DEMO_DIR, DemoServer
+from nowwhat.tfjs.browser import DEMO_DIR, DemoServer
+from nowwhat.tfjs.convert import ensure_converted
 
 pytestmark = pytest.mark.slow  # converts the model and starts Node servers
 

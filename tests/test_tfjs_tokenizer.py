@@ -5,7 +5,7 @@ import re
 import subprocess
 
 from nowwhat.paths import tokenizer_dir
-from nowwhat.tfjs_browser import DEMO_DIR
+from nowwhat.tfjs.browser import DEMO_DIR
 
 
 def run_node_tests(model_dir):

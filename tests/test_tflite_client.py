@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from nowwhat.tflite import TOLERANCES, bundle_dir, ensure_converted
-from nowwhat.tflite_eval import CLIENT
-from nowwhat.tflite_eval import run_client as run
+from nowwhat.tflite.convert import TOLERANCES, bundle_dir, ensure_converted
+from nowwhat.tflite.evaluate import CLIENT
+from nowwhat.tflite.evaluate import run_client as run
 
 pytestmark = pytest.mark.slow
 
@@ -178,7 +178,7 @@ def test_int8_answers_a_one_word_review(bundle):
 def fully_quantized(bundle, tmp_path_factory):
     """The bundle with the int8 model converted without the selective part: every op in int8."""
     from nowwhat.paths import core_dir
-    from nowwhat.tflite import converter, representative_ids, run_converter, variant_bundle
+    from nowwhat.tflite.convert import converter, representative_ids, run_converter, variant_bundle
 
     flatbuffer = run_converter(converter("int8", core_dir() / "saved_model", representative_ids()))
     return variant_bundle(tmp_path_factory.mktemp("full-int8") / "model", "int8", flatbuffer)

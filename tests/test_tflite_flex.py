@@ -2,7 +2,7 @@
 
 import pytest
 
-from nowwhat.tflite_flex import reproduce
+from nowwhat.tflite.flex import reproduce
 
 pytestmark = pytest.mark.slow
 

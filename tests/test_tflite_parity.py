@@ -1,7 +1,7 @@
 """Through the edge client, every quantization level gives Keras' answers within its documented tolerance.
 
-Tolerances (max |Δp| against Keras) live in `nowwhat.tflite.TOLERANCES`, with the reasoning next to them:
-float32 1e-5, float16 1e-3, dynamic range 3e-2, int8 3e-2, for reviews of any length: one word included.
+Tolerances (max |Δp| against Keras) live in `nowwhat.tflite.convert.TOLERANCES`, with the reasoning beside
+them: float32 1e-5, float16 1e-3, dynamic range 3e-2, int8 3e-2, for reviews of any length: one word included.
 """
 
 import json
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nowwhat.data import load_splits
-from nowwhat.tflite import INT8_FLOAT_OPS, LEVELS, TOLERANCES, bundle_dir, ensure_converted
-from nowwhat.tflite_eval import classifier, evaluate, reference_reviews, run_client, short_reviews
+from nowwhat.tflite.convert import INT8_FLOAT_OPS, LEVELS, TOLERANCES, bundle_dir, ensure_converted
+from nowwhat.tflite.evaluate import classifier, evaluate, reference_reviews, run_client, short_reviews
 
 #: Texts of one token: a word, an unknown word, a digit string, an emoji, a letter.
 SHORT_TEXTS = ["Delicious", "meh", "1234567890", "😀", "x"]

@@ -1,8 +1,8 @@
-# ruff: noqa: F821 -- bench, failed and exercise come from the notebook's earlier cells
+# ruff: noqa: F821 -- measured, failed and exercise come from the notebook's earlier cells
 # The levels that fit: small enough, accurate enough, close enough to Keras, answering one-word reviews.
 fitting = [
     row["level"]
-    for row in bench["levels"]
+    for row in measured["levels"]
     if row["bytes"] / 1e3 <= exercise.BUDGET["max_kb"]
     and row["keras_test_accuracy"] - row["test_accuracy"] <= exercise.BUDGET["max_accuracy_drop"]
     and row["max_abs_diff"] <= exercise.BUDGET["max_abs_diff"]

@@ -67,6 +67,11 @@ def record(result: dict, recorded: Path, readme: Path, begin: str, end: str, sec
     README's generated section (from `begin` to `end`) rewritten from it."""
     write_json(recorded, result)
     replace_section(readme, begin, end, section)
+    print(f"recorded in {_shown(recorded)} and {_shown(readme)}")
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
 def code_version() -> str:

@@ -79,8 +79,8 @@ def cmd_export(args) -> None:
 
 
 def cmd_workshop(args) -> None:
-    from nowwhat.notebooks import run_all
-    from nowwhat.summary import summary
+    from nowwhat.workshop.notebooks import run_all
+    from nowwhat.workshop.summary import summary
 
     cmd_data(args)
     run_all()
@@ -88,7 +88,7 @@ def cmd_workshop(args) -> None:
 
 
 def cmd_refresh(args) -> None:
-    from nowwhat.notebooks import notebooks, refresh
+    from nowwhat.workshop.notebooks import notebooks, refresh
 
     for notebook in notebooks():
         if not args.names or any(name in notebook.name for name in args.names):
@@ -97,7 +97,7 @@ def cmd_refresh(args) -> None:
 
 
 def cmd_decide(args) -> None:
-    from nowwhat.decide import QUESTIONS, evidence, recommend
+    from nowwhat.compare.decide import QUESTIONS, evidence, recommend
     from nowwhat.paths import build_dir
 
     answers = {q: getattr(args, q) == "yes" for q in QUESTIONS}
@@ -112,37 +112,38 @@ def cmd_decide(args) -> None:
 
 
 def cmd_summary(args) -> None:
-    from nowwhat.summary import summary
+    from nowwhat.workshop.summary import summary
 
     print(summary())
 
 
-#: `python -m nowwhat <chapter> <verb> [options]` → (module, its arguments before the options, what it does).
+#: `python -m nowwhat <chapter> <verb> [options]` → (module under nowwhat, its arguments before the options,
+#: what it does).
 #: Each verb is that module's own command line (`… <verb> --help` shows its options).
 CHAPTERS = {
     "flask": {
-        "bench": ("nowwhat.bench_flask", (), "the naive 2019 app vs the gunicorn app under wrk"),
-        "container-check": ("nowwhat.containers", (), "build the image, run it on loopback, check it"),
+        "bench": ("flask_api.bench", (), "the naive 2019 app vs the gunicorn app under wrk"),
+        "container-check": ("flask_api.containers", (), "build the image, run it on loopback, check it"),
     },
     "tf-serving": {
-        "models": ("nowwhat.serving_models", (), "the model folder TF Serving loads: versions 1 and 2"),
-        "bench": ("nowwhat.serving_bench", (), "REST vs gRPC latency by batch size"),
+        "models": ("tf_serving.models", (), "the model folder TF Serving loads: versions 1 and 2"),
+        "bench": ("tf_serving.bench", (), "REST vs gRPC latency by batch size"),
     },
     "tfjs": {
-        "convert": ("nowwhat.tfjs", ("convert",), "the core model to a TF.js graph model"),
-        "inspect": ("nowwhat.tfjs", ("inspect",), "signature, operations and weights of the TF.js model"),
-        "parity": ("nowwhat.tfjs_browser", (), "the page in headless Chromium on the test vectors"),
-        "bench": ("nowwhat.tfjs_bench", (), "page ready time, predictions/s and accuracy"),
+        "convert": ("tfjs.convert", ("convert",), "the core model to a TF.js graph model"),
+        "inspect": ("tfjs.convert", ("inspect",), "signature, operations and weights of the TF.js model"),
+        "parity": ("tfjs.browser", (), "the page in headless Chromium on the test vectors"),
+        "bench": ("tfjs.bench", (), "page ready time, predictions/s and accuracy"),
     },
     "tflite": {
-        "convert": ("nowwhat.tflite", ("convert",), "the core model to LiteRT at four quantization levels"),
-        "inspect": ("nowwhat.tflite", ("inspect",), "operators, input, output and weights of each level"),
-        "bench": ("nowwhat.tflite_bench", (), "size, accuracy and speed of every level"),
+        "convert": ("tflite.convert", ("convert",), "the core model to LiteRT at four quantization levels"),
+        "inspect": ("tflite.convert", ("inspect",), "operators, input, output and weights of each level"),
+        "bench": ("tflite.bench", (), "size, accuracy and speed of every level"),
     },
-    "compare": {"bench": ("nowwhat.compare", (), "every runtime on the same reviews in one run")},
-    "slides": {"build": ("nowwhat.slides", (), "the deck, with the measured figures, as HTML and PDF")},
-    "diagrams": {"build": ("nowwhat.diagrams", (), "every images/src/*.dot as an SVG")},
-    "notebooks": {"memory": ("nowwhat.memory", (), "peak memory of every notebook, run in order")},
+    "compare": {"bench": ("compare.bench", (), "every runtime on the same reviews in one run")},
+    "slides": {"build": ("workshop.slides", (), "the deck, with the measured figures, as HTML and PDF")},
+    "diagrams": {"build": ("workshop.diagrams", (), "every images/src/*.dot as an SVG")},
+    "notebooks": {"memory": ("workshop.memory", (), "peak memory of every notebook, run in order")},
 }
 
 
@@ -160,7 +161,7 @@ def chapter_command(argv: list[str]) -> int | None:
         print(f"{usage}\npython -m nowwhat {chapter}: error: {given}", file=sys.stderr)
         return 2
     module, fixed, _ = verbs[argv[1]]
-    return importlib.import_module(module).main([*fixed, *argv[2:]])
+    return importlib.import_module(f"nowwhat.{module}").main([*fixed, *argv[2:]])
 
 
 def chapters_help() -> str:
@@ -171,7 +172,7 @@ def chapters_help() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    from nowwhat.decide import QUESTIONS
+    from nowwhat.compare.decide import QUESTIONS
     from nowwhat.model import TrainConfig
 
     top = argparse.ArgumentParser(

@@ -7,8 +7,8 @@ missing or wrong. It never prints a measured figure, so its answer is the same o
 
 from __future__ import annotations
 
-from nowwhat.compare import COLUMNS, shown
-from nowwhat.decide import CHAPTERS, QUESTIONS, recommend
+from nowwhat.compare.bench import COLUMNS, shown
+from nowwhat.compare.decide import CHAPTERS, QUESTIONS, recommend
 from nowwhat.exercises import Verdict, not_yet, right
 
 #: What the notebook's starter cell holds: nothing answered yet.

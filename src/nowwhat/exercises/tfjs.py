@@ -17,7 +17,7 @@ import numpy as np
 from nowwhat.artifacts import folder_bytes
 from nowwhat.exercises import Verdict, not_yet, right
 from nowwhat.paths import tokenizer_dir
-from nowwhat.tfjs import inspect, read_weights
+from nowwhat.tfjs.convert import inspect, read_weights
 
 #: float16 keeps ~3 significant digits; the browser tests allow the same for float16 weights.
 FLOAT16_TOLERANCE = 1e-3

@@ -31,7 +31,7 @@ def misses(row: dict, one_word_failures: int) -> list[str]:
 
 
 def check_level_choice(choice, levels: list[dict], short: list[dict]) -> Verdict:
-    """`levels`: the benchmark's rows (`bench["levels"]`); `short`: `tflite_eval.short_reviews()` rows."""
+    """`levels`: the benchmark's rows (`measured["levels"]`); `short`: `evaluate.short_reviews()` rows."""
     names = [row["level"] for row in levels]
     if choice not in names:
         return not_yet(

@@ -34,7 +34,7 @@ import requests
 
 from nowwhat.artifacts import machine, replace_section, write_json
 from nowwhat.errors import NowWhatError, reports_errors
-from nowwhat.flask_server import finish, slow_request
+from nowwhat.flask_api.server import finish, slow_request
 from nowwhat.paths import REPO_ROOT, build_dir, export_dir
 
 FLASK_DEMO = REPO_ROOT / "demos" / "flask"

@@ -1,7 +1,7 @@
 """Convert the core model to LiteRT (TensorFlow Lite) at four quantization levels, as one edge bundle.
 
 Only the integer-id core converts to builtin ops (the text preprocessing needs the Flex delegate, which
-the pip runtimes lack: see `nowwhat.tflite_flex`), so the bundle ships the tokenizer next to the models.
+the pip runtimes lack: see `nowwhat.tflite.flex`), so the bundle ships the tokenizer next to the models.
 `python -m nowwhat tflite convert` writes <build>/tflite/model:
 
     float32.tflite   the weights as trained

@@ -42,7 +42,7 @@ def run_client(*args, stdin: bytes | str = b"", python: str = sys.executable, cl
 
 def classifier(level: str, bundle: Path | None = None, num_threads: int | None = None):
     """An EdgeClassifier for one level of the bundle (converted first if missing)."""
-    from nowwhat.tflite import bundle_dir, ensure_converted
+    from nowwhat.tflite.convert import bundle_dir, ensure_converted
 
     if bundle is None:
         ensure_converted()
@@ -62,7 +62,7 @@ def reference_reviews(n: int | None = None):
 def evaluate(reference=None, levels=None) -> list[dict]:
     """Per level: bytes, share of float32, test accuracy, agreement with Keras, tolerance."""
     from nowwhat.metrics import agreement, classification_metrics
-    from nowwhat.tflite import LEVELS, TOLERANCES, ensure_converted
+    from nowwhat.tflite.convert import LEVELS, TOLERANCES, ensure_converted
 
     manifest = ensure_converted()
     texts, labels, keras = reference or reference_reviews()
@@ -96,7 +96,7 @@ def short_reviews(
     import numpy as np
 
     from nowwhat.data import load_splits
-    from nowwhat.tflite import LEVELS
+    from nowwhat.tflite.convert import LEVELS
     from nowwhat.training import load_trained, predict
 
     keras_model = load_trained()[0]

@@ -100,7 +100,7 @@ def recommend(central: bool, gpu: bool, privacy: bool, distribute: bool) -> Reco
     return Recommendation("tflite", "a standalone device or process: a small file, no server, no network.")
 
 
-#: Which measured rows back each recommendation (see nowwhat.compare).
+#: Which measured rows back each recommendation (see nowwhat.compare.bench).
 EVIDENCE_ROWS = {
     "flask": ("flask-production", "flask-naive"),
     "tf-serving": ("tf-serving-grpc", "tf-serving-rest"),
@@ -110,7 +110,7 @@ EVIDENCE_ROWS = {
 
 
 def evidence(runtime: str, report: dict | None) -> list[str]:
-    """One line of measured figures per relevant runtime, from a `nowwhat.compare` report."""
+    """One line of measured figures per relevant runtime, from a `nowwhat.compare.bench` report."""
     if not report:
         return ["no measurements yet: run `make bench` (or `python -m nowwhat compare bench --quick`)"]
     rows = {row["runtime"]: row for row in report["results"]}

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from nowwhat.artifacts import folder_bytes, machine, write_json
-from nowwhat.compare_probe import IN_PROCESS, VERSION
+from nowwhat.compare.probe import IN_PROCESS, VERSION
 from nowwhat.errors import NowWhatError, reports_errors
-from nowwhat.memory import MB, TreeSampler
 from nowwhat.paths import build_dir, model_dir, serving_base
 from nowwhat.tables import markdown
+from nowwhat.workshop.memory import MB, TreeSampler
 
 SETTINGS = {
     "full": {"reviews": 1000, "latency_requests": 200, "throughput_seconds": 5.0, "runs": 3},
@@ -150,7 +150,7 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
             [
                 sys.executable,
                 "-m",
-                "nowwhat.compare_probe",
+                "nowwhat.compare.probe",
                 runtime,
                 str(texts_file),
                 str(cfg["latency_requests"]),
@@ -172,7 +172,7 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
     elif runtime == "savedmodel":
         result.size_bytes = folder_bytes(serving_base() / str(VERSION))
     else:
-        from nowwhat.tflite import bundle_dir
+        from nowwhat.tflite.convert import bundle_dir
 
         result.size_bytes = folder_bytes(bundle_dir() / f"{runtime.removeprefix('tflite-')}.tflite")
     return result
@@ -184,7 +184,7 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
 def measure_flask(kind: str, cfg: dict, texts) -> Result:
     import requests
 
-    from nowwhat.flask_server import Server
+    from nowwhat.flask_api.server import Server
 
     path = "/predict" if kind == "naive" else "/v1/predict"
     how = (
@@ -276,14 +276,14 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
     VERSION by number: the server also loads the canary, which a request without a version would get."""
     from tfserving_demo.run import serve
 
-    from nowwhat import serving_models
+    from nowwhat.tf_serving import models
 
-    serving_models.load()
+    models.load()
     results = {}
     for run in range(cfg["runs"]):
         start = time.perf_counter()
         with (
-            serve("auto", serving_models.models_dir(), rest_port=0, grpc_port=0) as server,
+            serve("auto", models.models_dir(), rest_port=0, grpc_port=0) as server,
             TreeSampler(0.2, process_tree(server.process.pid), pss=False) as mem,
         ):
             rest_predictor(server)(texts[:1])
@@ -331,8 +331,8 @@ _LATENCIES = """async ([texts, n]) => {
 def measure_tfjs(cfg: dict, texts) -> list[Result]:
     import psutil
 
-    from nowwhat.tfjs import ensure_converted
-    from nowwhat.tfjs_browser import DemoServer, chromium, off_event_loop, open_demo, predict, state
+    from nowwhat.tfjs.browser import DemoServer, chromium, off_event_loop, open_demo, predict, state
+    from nowwhat.tfjs.convert import ensure_converted
 
     manifest = ensure_converted()
 
@@ -394,7 +394,7 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
     """Measure every runtime (or `only` those), write the report, return it."""
     from nowwhat.data import load_raw
     from nowwhat.export import load_export
-    from nowwhat.tflite import ensure_converted as ensure_tflite
+    from nowwhat.tflite.convert import ensure_converted as ensure_tflite
 
     cfg = SETTINGS["quick" if quick else "full"]
     out = Path(out or build_dir() / "compare")

@@ -19,7 +19,9 @@ from nowwhat.paths import REPO_ROOT
 
 IMAGES = REPO_ROOT / "images"
 SOURCES = IMAGES / "src"
-_STAMP = re.compile(r"<!-- nowwhat\.diagrams source=(?P<name>\S+) sha256=(?P<digest>[0-9a-f]{64}) -->")
+_STAMP = re.compile(
+    r"<!-- nowwhat\.workshop\.diagrams source=(?P<name>\S+) sha256=(?P<digest>[0-9a-f]{64}) -->"
+)
 
 
 def sources(folder: Path = SOURCES) -> list[Path]:
@@ -50,7 +52,7 @@ def render(source: Path, out_dir: Path = IMAGES) -> Path:
         raise NowWhatError(f"graphviz could not render {source.name}: {result.stderr.strip()}")
     svg = result.stdout
     at = svg.index("<svg")
-    stamp = f"<!-- nowwhat.diagrams source={source.name} sha256={digest(source)} -->\n"
+    stamp = f"<!-- nowwhat.workshop.diagrams source={source.name} sha256={digest(source)} -->\n"
     out = Path(out_dir) / f"{source.stem}.svg"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(svg[:at] + stamp + svg[at:])

@@ -88,14 +88,14 @@ def tf_serving_table(result: dict) -> str:
 
 
 def tfjs_figure(result: dict) -> str:
-    from nowwhat.tfjs_bench import table as tfjs_table
+    from nowwhat.tfjs.bench import table as tfjs_table
 
     settings = f"{result['environment']['browser']}; {result['settings']['test_reviews']} test reviews"
     return f"{tfjs_table(result)}\n\n{settings}"
 
 
 def tflite_figure(result: dict) -> str:
-    from nowwhat.tflite_bench import table as tflite_table
+    from nowwhat.tflite.bench import table as tflite_table
 
     settings = f"{result['environment']['runtime']}; {result['settings']['test_reviews']} test reviews"
     return f"{tflite_table(result)}\n\n{settings}"
@@ -108,13 +108,13 @@ def _quick_note(result: dict) -> str:
 
 
 def compare_figure(result: dict) -> str:
-    from nowwhat.compare import table as compare_table
+    from nowwhat.compare.bench import table as compare_table
 
     return compare_table(result) + _quick_note(result)
 
 
 def compare_highlights(result: dict) -> str:
-    from nowwhat.compare import highlights
+    from nowwhat.compare.bench import highlights
 
     return "\n".join(f"- {line}" for line in highlights(result)) + _quick_note(result)
 

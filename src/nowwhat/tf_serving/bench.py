@@ -25,8 +25,8 @@ from nowwhat import artifacts
 from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import NowWhatError
 from nowwhat.paths import REPO_ROOT
-from nowwhat.serving_models import chapter_dir
 from nowwhat.tables import markdown
+from nowwhat.tf_serving.models import chapter_dir
 
 DEMO_DIR = REPO_ROOT / "demos" / "tf-serving"
 #: The run the demo's README shows (`make bench-tf-serving RECORD=1`), and where in the README it goes.
@@ -85,7 +85,7 @@ def run(requests: int = 200, batches: tuple[int, ...] = (1, 32), server_kind: st
     except ImportError as exc:
         raise NowWhatError(f"the TF Serving demo package is not installed ({exc}): run `make setup`") from exc
     from nowwhat.data import load_splits
-    from nowwhat.serving_models import load, models_dir
+    from nowwhat.tf_serving.models import load, models_dir
 
     load()
     texts = load_splits().texts("test")
@@ -170,5 +170,4 @@ def main(argv: list[str] | None = None) -> int:
     print(f"→ {chapter_dir() / 'benchmark.json'}")
     if args.record:
         artifacts.record(figures, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(figures))
-        print("recorded in demos/tf-serving/benchmark.json and demos/tf-serving/README.md")
     return 0

@@ -39,7 +39,7 @@ def load(runtime: str):
         return lambda texts: signature(text=tf.constant(texts))["probabilities"].numpy()
     if runtime.startswith("tflite-"):
         from nowwhat.paths import build_dir
-        from nowwhat.tflite_eval import client
+        from nowwhat.tflite.evaluate import client
 
         edge = client().EdgeClassifier(build_dir() / "tflite" / "model", runtime.removeprefix("tflite-"))
         return lambda texts: edge.predict_batches([edge.encode(t) for t in texts])
@@ -69,7 +69,7 @@ def keras_in_subprocess(texts: list[str]):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(texts, f)
         out = subprocess.run(
-            [sys.executable, "-m", "nowwhat.compare_probe", "keras", path, "0"],
+            [sys.executable, "-m", "nowwhat.compare.probe", "keras", path, "0"],
             capture_output=True,
             text=True,
             check=True,

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from nowwhat.artifacts import machine, staged, write_json
 from nowwhat.errors import NowWhatError, reports_errors
-from nowwhat.notebooks import notebooks, run
 from nowwhat.paths import build_dir
+from nowwhat.workshop.notebooks import notebooks, run
 
 BUDGET_MB = 1536
 #: Every later notebook may assume these ran before it in the same build folder (the notebook convention).

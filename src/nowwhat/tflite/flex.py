@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from nowwhat.paths import serving_base
-from nowwhat.tflite import run_converter
+from nowwhat.tflite.convert import run_converter
 
 _UNSUPPORTED = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
 
@@ -87,7 +87,7 @@ def runtime_error(path: Path) -> str:
 
 def reproduce(out_dir: Path) -> dict:
     """All three steps; the converted Flex model is written to out_dir (never to the edge bundle)."""
-    from nowwhat.tflite import inspect
+    from nowwhat.tflite.convert import inspect
 
     path = Path(out_dir) / "text_model_select_tf_ops.tflite"
     size = convert_with_select_ops(path)

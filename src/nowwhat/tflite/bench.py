@@ -61,7 +61,7 @@ def timings(edge, texts: list[str], repeats: int) -> dict:
 
 def load_ms(level: str, loads: int = 5) -> float:
     """Median time to open the model and allocate its tensors (a cold start on the device)."""
-    from nowwhat.tflite_eval import classifier
+    from nowwhat.tflite.evaluate import classifier
 
     samples = []
     for _ in range(loads):
@@ -75,8 +75,8 @@ def benchmark(reviews: int = 1000, repeats: int = 5, out: Path | None = None) ->
     """Every level; returns the figures and writes them to `out` (<build>/tflite/benchmark.json)."""
     import ai_edge_litert
 
-    from nowwhat.tflite import ensure_converted, tflite_dir
-    from nowwhat.tflite_eval import classifier, evaluate, reference_reviews
+    from nowwhat.tflite.convert import ensure_converted, tflite_dir
+    from nowwhat.tflite.evaluate import classifier, evaluate, reference_reviews
 
     manifest = ensure_converted()
     reference = reference_reviews(reviews)
@@ -133,8 +133,7 @@ def readme_section(result: dict) -> str:
         f"One run of `make bench-tflite` on a {env['cpus']}-core {env['machine']} machine ({env['cpu']}), "
         f"{env['runtime']}, the {settings['test_reviews']:,} test reviews, Keras at "
         f"{result['levels'][0]['keras_test_accuracy']:.3f} accuracy. Latency is the median per review, one "
-        f"review per call, over {settings['repeats']} passes; *end to end* includes tokenizing in Python. "
-        "Load times and latencies this small vary by a factor of two between runs on a shared machine."
+        f"review per call, over {settings['repeats']} passes; *end to end* includes tokenizing in Python."
     )
     return f"{BEGIN}\n{textwrap.fill(how, width=105, break_on_hyphens=False)}\n\n{table(result)}\n{END}"
 
@@ -182,5 +181,4 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     if args.record:
         artifacts.record(result, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(result))
-        print("recorded in demos/tflite/benchmark.json and demos/tflite/README.md")
     return 0

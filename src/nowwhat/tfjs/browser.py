@@ -61,7 +61,7 @@ class DemoServer:
     def start(self, timeout: float = 15) -> DemoServer:
         if not (self.folder / "node_modules" / "@tensorflow" / "tfjs").exists():
             raise NowWhatError(f"TensorFlow.js is not installed in {self.folder}: run `make setup-tfjs`")
-        from nowwhat.tfjs import model_dir
+        from nowwhat.tfjs.convert import model_dir
 
         env = {**os.environ, "MODEL_DIR": str(self.model_dir or model_dir())}
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (outlives this call; closed in stop)
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argparse.ArgumentParser(prog="python -m nowwhat tfjs parity", description=main.__doc__).parse_args(argv)
     from nowwhat.paths import tokenizer_dir
-    from nowwhat.tfjs import ensure_converted
+    from nowwhat.tfjs.convert import ensure_converted
 
     ensure_converted()
     vectors = json.loads((tokenizer_dir() / "test_vectors.json").read_text())

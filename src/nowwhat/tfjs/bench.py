@@ -21,7 +21,7 @@ from nowwhat import artifacts
 from nowwhat.artifacts import machine, write_json
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.tables import markdown
-from nowwhat.tfjs_browser import (
+from nowwhat.tfjs.browser import (
     BACKENDS,
     DEMO_DIR,
     chromium,
@@ -53,7 +53,7 @@ _RATE = """async ([text, ms]) => {
 def keras_reference(n: int):
     """Test texts, true label ids and Keras probabilities for the first n test reviews (Keras runs in a
     child process: the caller, often a notebook kernel driving Chromium, stays free of TensorFlow)."""
-    from nowwhat.compare_probe import keras_in_subprocess
+    from nowwhat.compare.probe import keras_in_subprocess
     from nowwhat.data import load_splits
 
     splits = load_splits()
@@ -106,8 +106,8 @@ def benchmark(
     """Every backend × weight type: returns the figures, writes them to `out` (default benchmark.json).
     `url`: a demo server already running (a notebook's); by default one is started for the run."""
     from nowwhat.metrics import classification_metrics
-    from nowwhat.tfjs import ensure_converted, tfjs_dir
-    from nowwhat.tfjs_browser import type_review
+    from nowwhat.tfjs.browser import type_review
+    from nowwhat.tfjs.convert import ensure_converted, tfjs_dir
 
     manifest = ensure_converted()
     keras = keras_reference(reviews)
@@ -171,7 +171,7 @@ def table(result: dict) -> str:
 
 def findings(result: dict, parity: dict | None = None) -> str:
     """What the figures say, as Markdown bullets computed from them (so the prose cannot disagree with
-    the table above it). `parity`: `tfjs_browser.parity()` on the shared vectors, if it was run."""
+    the table above it). `parity`: `browser.parity()` on the shared vectors, if it was run."""
     runs = {(r["weights"], r["backend"]): r for r in result["runs"]}
     n, size = result["settings"]["test_reviews"], result["model_bytes"]
     accuracy = {(w, b): r["test_accuracy"] for (w, b), r in runs.items()}
@@ -240,5 +240,4 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"keras_test_accuracy": result["keras_test_accuracy"], **result["targets_met"]}))
     if args.record:
         artifacts.record(result, RECORDED, DEMO_DIR / "README.md", BEGIN, END, readme_section(result))
-        print("recorded in demos/tfjs/benchmark.json and demos/tfjs/README.md")
     return 0

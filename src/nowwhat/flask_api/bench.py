@@ -31,7 +31,7 @@ from pathlib import Path
 from nowwhat import artifacts
 from nowwhat.artifacts import machine, read_manifest, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
-from nowwhat.flask_server import DEMO_DIR, Server
+from nowwhat.flask_api.server import DEMO_DIR, Server
 from nowwhat.paths import build_dir
 from nowwhat.tables import markdown
 
@@ -430,5 +430,4 @@ def main(argv: list[str] | None = None) -> int:
     print(f"→ {flask_dir() / 'benchmark.json'} and benchmark.png")
     if args.record:
         record(result)
-        print(f"recorded in {RECORDED.relative_to(DEMO_DIR.parents[1])} and demos/flask/README.md")
     return 0

@@ -1,0 +1,1 @@
+"""The workshop's delivery: notebooks, slides, diagrams, memory, summary."""
