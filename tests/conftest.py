@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +33,22 @@ def exports(trained):
 @pytest.fixture(scope="session")
 def test_vectors(exports):
     return json.loads((exports / "tokenizer" / "test_vectors.json").read_text())
+
+
+
+@pytest.fixture
+def bare_venv(tmp_path):
+    """Makes a virtual environment holding only the given packages (linked from this one: no download),
+    as on a device, and returns its python: anything else, TensorFlow included, cannot be imported there."""
+
+    def make(*packages: str) -> str:
+        folder = tmp_path / "bare-venv"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+        site = Path(sysconfig.get_paths()["purelib"])
+        target = next((folder / "lib").glob("python3*/site-packages"))
+        for name in packages:
+            if (site / name).exists():
+                (target / name).symlink_to(site / name)
+        return str(folder / "bin" / "python")
+
+    return make

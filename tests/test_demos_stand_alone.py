@@ -18,7 +18,9 @@ import pytest
 from nowwhat.paths import REPO_ROOT
 
 #: Demo folder → its README's test command (run from the folder).
-STANDALONE = {"flask": "python -m pytest", "tf-serving": "python -m pytest", "tflite": "python -m pytest"}
+STANDALONE = {
+    demo: "python -m pytest" for demo in ("flask", "onnx", "tf-serving", "tflite")
+}
 DEMOS = sorted({*STANDALONE, "tfjs"})
 #: Results of a run, which the README shows (not code: they record where they were made).
 RECORDS = {"container-check.json"}

@@ -28,6 +28,7 @@ RUN_HERE = {
 #: The same, once the LiteRT bundle is converted (a slow step); `build/` stands for this session's folder.
 RUN_ON_THE_BUNDLE = {
     'python demos/tflite/classify.py --model-dir build/tflite/model "Great coffee!"': "great",
+    'python demos/onnx/classify.py --model-dir build/onnx/sklearn "Great coffee!"': "great",
 }
 #: Run by a test in this file.
 TESTED_HERE = {
@@ -53,6 +54,7 @@ EXERCISED_ELSEWHERE = {
     "make bench": ("tests/test_compare.py", "bench.run(quick=True"),
     "python -m nowwhat tfjs convert": ("tests/test_tfjs_convert.py", "ensure_converted()"),
     "python -m nowwhat tflite convert": ("tests/test_tflite_convert.py", "ensure_converted(in_child=True)"),
+    "python -m nowwhat onnx convert": ("tests/test_onnx.py", "ensure_converted()"),
     "make slides": ("tests/test_slides.py", "slides.build("),
     "make images": ("tests/test_images.py", "diagrams.main("),
     "make memory": ("tests/test_binder_memory.py", "memory.measure("),
@@ -106,10 +108,11 @@ def test_cheap_readme_commands_run(command, expect, exports):
     assert command in README
     args = [sys.executable, *shlex.split(command)[1:]]
     if command in RUN_ON_THE_BUNDLE:
+        from nowwhat.onnx_runtime.convert import ensure_converted as onnx_bundles
         from nowwhat.paths import build_dir
-        from nowwhat.tflite.convert import ensure_converted
+        from nowwhat.tflite.convert import ensure_converted as tflite_bundle
 
-        ensure_converted()
+        (onnx_bundles if "demos/onnx/" in command else tflite_bundle)()
         here = build_dir()
         args = [str(here / arg.removeprefix("build/")) if arg.startswith("build/") else arg for arg in args]
     result = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)

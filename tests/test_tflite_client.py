@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -217,20 +216,13 @@ print("IMPORTED", sorted(m for m in sys.modules if m.split(".")[0] in {{"tensorf
     assert result.stdout.decode().splitlines()[-1] == "IMPORTED []"
 
 
-def test_runs_in_a_venv_holding_only_ai_edge_litert_and_numpy(bundle, tmp_path, test_vectors):
+def test_runs_in_a_venv_holding_only_ai_edge_litert_and_numpy(bundle, tmp_path, test_vectors, bare_venv):
     """A copy of the demo and the bundle, in a virtual environment without TensorFlow: what a device has.
 
     The environment links the two packages from the workshop's (no download); its Python cannot import
     tensorflow, keras or nowwhat at all, so this proves they are not needed, not just not imported.
     """
-    venv = tmp_path / "edge-venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    site = Path(sysconfig.get_paths()["purelib"])
-    target = next((venv / "lib").glob("python3*/site-packages"))
-    for name in ("ai_edge_litert", "numpy", "numpy.libs"):
-        if (site / name).exists():
-            (target / name).symlink_to(site / name)
-    python = str(venv / "bin" / "python")
+    python = bare_venv("ai_edge_litert", "numpy", "numpy.libs")
     check = subprocess.run([python, "-c", "import tensorflow"], capture_output=True, timeout=60)
     assert check.returncode != 0 and b"No module named 'tensorflow'" in check.stderr
     device = tmp_path / "device"

@@ -140,6 +140,7 @@ CHAPTERS = {
         "inspect": ("tflite.convert", ("inspect",), "operators, input, output and weights of each level"),
         "bench": ("tflite.bench", (), "size, accuracy and speed of every level"),
     },
+    "onnx": {"convert": ("onnx_runtime.convert", (), "the Keras core and the scikit-learn baseline to ONNX")},
     "compare": {"bench": ("compare.bench", (), "every runtime on the same reviews in one run")},
     "slides": {"build": ("workshop.slides", (), "the deck, with the measured figures, as HTML and PDF")},
     "diagrams": {"build": ("workshop.diagrams", (), "every images/src/*.dot as an SVG")},

@@ -73,7 +73,9 @@ class TreeSampler:
             with contextlib.suppress(self._psutil.NoSuchProcess, self._psutil.AccessDenied):
                 if self.pss:
                     info = process.memory_full_info()
-                    found.append((process, info.rss, info.pss))
+                    # psutil reads RSS, then walks the pages for PSS: a process growing in between shows
+                    # PSS > RSS, which cannot be; its RSS by then was at least that PSS.
+                    found.append((process, max(info.rss, info.pss), info.pss))
                 else:
                     found.append((process, process.memory_info().rss, 0))
         return found
