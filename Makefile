@@ -16,6 +16,7 @@ EXTRA_SETUP += setup-tf-serving
 EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
 EXTRA_SETUP += setup-containers
+EXTRA_SETUP += setup-r
 
 # Set-up steps run two at a time (pip for .venv beside the TF.js converter's venv, npm, apt); apt-get
 # calls take turns through a lock.
@@ -170,6 +171,14 @@ serve-flask: setup
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
 	$(BIN)/python -m nowwhat flask bench $(if $(RECORD),--record)
+
+## R client (demos/r-client): Debian's R with httr and jsonlite, which its tests and the suite's call.
+.PHONY: setup-r
+
+setup-r: /usr/bin/Rscript
+
+/usr/bin/Rscript:
+	$(APT_INSTALL) r-base-core r-cran-httr r-cran-jsonlite
 
 ## Containers (demos/flask/Dockerfile built and run for real): Docker if its engine answers, else Debian's
 ## podman (with runc) and mmdebstrap, which makes a labelled local stand-in base image when no registry

@@ -19,12 +19,12 @@ from nowwhat.paths import REPO_ROOT
 
 #: Demo folder → its README's test command (run from the folder).
 STANDALONE = {
-    demo: "python -m pytest" for demo in ("flask", "onnx", "tf-serving", "tflite")
+    demo: "python -m pytest" for demo in ("flask", "onnx", "r-client", "tf-serving", "tflite")
 }
 DEMOS = sorted({*STANDALONE, "tfjs"})
 #: Results of a run, which the README shows (not code: they record where they were made).
 RECORDS = {"container-check.json"}
-CODE = {".py", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}
+CODE = {".py", ".R", ".sh", ".mjs", ".js", ".json", ".toml", ".ini", ".txt", ".yaml", ".yml", ".cfg", ""}
 #: Run the tests with the workshop package made unimportable: a missed `import nowwhat` fails them.
 WITHOUT_THE_PACKAGE = (
     "import sys; sys.modules['nowwhat'] = None; import pytest; "
