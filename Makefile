@@ -17,6 +17,7 @@ EXTRA_SETUP += setup-slides
 EXTRA_SETUP += setup-tfjs
 EXTRA_SETUP += setup-containers
 EXTRA_SETUP += setup-r
+EXTRA_SETUP += setup-mlserver
 
 # Set-up steps run two at a time (pip for .venv beside the TF.js converter's venv, npm, apt); apt-get
 # calls take turns through a lock.
@@ -171,6 +172,27 @@ serve-flask: setup
 ## Naive 2019 app vs gunicorn app at concurrency 1, 8, 32 (wrk) + in-process ceiling → build/flask/benchmark.{json,png}.
 bench-flask: setup
 	$(BIN)/python -m nowwhat flask bench $(if $(RECORD),--record)
+
+## Open Inference Protocol chapter (demos/mlserver): MLServer in its own venv (it needs protobuf < 7,
+## the TensorFlow environment has 7), with ONNX Runtime for the model and the demo's test packages.
+MLSERVER_DEMO := demos/mlserver
+MLSERVER_VENV := .venv-mlserver
+.PHONY: setup-mlserver
+
+setup-mlserver: $(MLSERVER_VENV)/.installed
+
+$(MLSERVER_VENV)/.installed: $(MLSERVER_DEMO)/requirements.txt $(MLSERVER_DEMO)/requirements-test.txt \
+  $(MLSERVER_DEMO)/constraints.txt
+	@test -x $(MLSERVER_VENV)/bin/python || $(PYTHON) -m venv $(MLSERVER_VENV)
+	$(MLSERVER_VENV)/bin/python -m pip install --quiet -r $(MLSERVER_DEMO)/requirements-test.txt \
+	  -c $(MLSERVER_DEMO)/constraints.txt
+	@touch $@
+
+## Adaptive batching off and on at 1, 8, 32 clients → build/mlserver/batching.json; RECORD=1 also rewrites
+## the table demos/mlserver/README.md shows.
+.PHONY: bench-mlserver
+bench-mlserver: setup
+	$(BIN)/python -m nowwhat mlserver bench $(if $(RECORD),--record)
 
 ## R client (demos/r-client): Debian's R with httr and jsonlite, which its tests and the suite's call.
 .PHONY: setup-r

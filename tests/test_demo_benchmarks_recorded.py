@@ -1,6 +1,6 @@
 """Every benchmark table in a demo README is generated from the run recorded beside it
-(`make bench-<demo> RECORD=1` writes demos/<demo>/benchmark.json and rewrites the README's section),
-never typed: the section in the README is exactly what the recorded figures give."""
+(`make bench-<demo> RECORD=1` writes demos/<demo>/benchmark.json, MLServer's batching.json, and rewrites
+the README's section), never typed: the section in the README is exactly what the recorded figures give."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import pytest
 from nowwhat import artifacts
 from nowwhat.errors import NowWhatError
 from nowwhat.flask_api import bench as flask_bench
+from nowwhat.open_inference import bench as mlserver_bench
 from nowwhat.tf_serving import bench as tf_serving_bench
 from nowwhat.tfjs import bench as tfjs_bench
 from nowwhat.tflite import bench as tflite_bench
 
 BENCHMARKS = {
-    "flask": flask_bench, "tf-serving": tf_serving_bench, "tfjs": tfjs_bench, "tflite": tflite_bench
+    "flask": flask_bench, "mlserver": mlserver_bench, "tf-serving": tf_serving_bench, "tfjs": tfjs_bench,
+    "tflite": tflite_bench,
 }
 
 

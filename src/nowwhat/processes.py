@@ -8,6 +8,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 
 
@@ -41,3 +42,10 @@ def stop(process: subprocess.Popen, timeout: float, whole_group: bool = False) -
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     return process.returncode
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for servers that cannot be told to pick one)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -23,7 +23,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -36,6 +35,7 @@ from nowwhat.artifacts import machine, replace_section, write_json
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_api.server import finish, slow_request
 from nowwhat.paths import REPO_ROOT, build_dir, export_dir
+from nowwhat.processes import free_port
 
 FLASK_DEMO = REPO_ROOT / "demos" / "flask"
 #: The run the demo's README shows (`make container-check RECORD=1` writes it and the README's section).
@@ -241,12 +241,6 @@ def remove_stale(engine: Engine) -> list[str]:
             engine("rmi", tag, check=False)
             stale.append(tag)
     return stale
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Container:
