@@ -45,7 +45,8 @@ class ReviewClassifier(MLModel):
             raise ValueError(f"{model} does not match its manifest (SHA-256): make the bundle again")
         self.labels = json.loads((bundle / "labels.json").read_text(encoding="utf-8"))
         self.session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-        self.takes_text = self.session.get_inputs()[0].type == "tensor(string)"
+        model_input = self.session.get_inputs()[0]
+        self.input_name, self.takes_text = model_input.name, model_input.type == "tensor(string)"
         if not self.takes_text:  # a Keras core: the bundle's own tokenizer turns text into ids
             spec = importlib.util.spec_from_file_location("bundle_tokenizer", bundle / "tokenizer.py")
             module = importlib.util.module_from_spec(spec)
@@ -80,8 +81,7 @@ class ReviewClassifier(MLModel):
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
         texts = self.texts(payload)
         self.batch_sizes.observe(len(texts))
-        feed = {self.session.get_inputs()[0].name: self.rows(texts)}
-        probabilities = self.session.run(["probabilities"], feed)[0]
+        probabilities = self.session.run(["probabilities"], {self.input_name: self.rows(texts)})[0]
         labels = [self.labels[i] for i in probabilities.argmax(axis=1)]
         return InferenceResponse(
             model_name=self.name,
