@@ -35,6 +35,15 @@ def test_vectors(exports):
     return json.loads((exports / "tokenizer" / "test_vectors.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def baseline():
+    """Chapter 01's baseline, fitted again, and the test reviews."""
+    from nowwhat.baseline import fit
+    from nowwhat.data import load_splits
+
+    splits = load_splits()
+    return fit(splits), splits.texts("test")
+
 
 @pytest.fixture
 def bare_venv(tmp_path):

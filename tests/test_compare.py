@@ -17,14 +17,21 @@ RUNTIMES = (
     "flask-production",
     "tf-serving-rest",
     "tf-serving-grpc",
+    "mlflow",
+    "mlserver",
+    "mlserver-batched",
     "tflite-float32",
     "tflite-float16",
     "tflite-dynamic",
     "tflite-int8",
+    "onnx",
     "tfjs-cpu",
     "tfjs-webgl",
 )
-SERVERS = {"flask-naive", "flask-production", "tf-serving-rest", "tf-serving-grpc"}
+SERVERS = {"flask-naive", "flask-production", "tf-serving-rest", "tf-serving-grpc", "mlflow", "mlserver",
+           "mlserver-batched"}  # fmt: skip
+#: The talk's other options, today: each gives Keras' float32 probabilities.
+OTHER_OPTIONS = ("mlflow", "mlserver", "mlserver-batched", "onnx")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +74,17 @@ def test_parity_matrix_float32_pairs_agree(report):
             assert parity[a][b]["same_label"] == 1.0, (a, b)
     for level, tolerance in TOLERANCES.items():
         assert parity["keras"][f"tflite-{level}"]["max_abs_diff"] <= tolerance
+    for name in OTHER_OPTIONS:
+        assert parity["keras"][name]["max_abs_diff"] <= 1e-5, name
+
+
+@pytest.mark.slow
+def test_the_other_options_name_what_they_served(report):
+    rows = {row["runtime"]: row for row in report["results"]}
+    assert rows["mlflow"]["served"] == {"model": "models:/reviews/1"}
+    assert rows["mlserver-batched"]["served"] == {"model": "reviews-batched (ONNX bundle)"}
+    assert "adaptive batching on" in rows["mlserver-batched"]["how"] and "off" in rows["mlserver"]["how"]
+    assert any(line.startswith("MLServer's adaptive batching") for line in bench.highlights(report))
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
-"""The workshop's model behind the Open Inference Protocol (V2) with MLServer (demos/mlserver, in its own
-environment): Keras' probabilities over REST with batching off and on, the workshop tokenizer's refusal
-of a review without words, and the batching benchmark's accounting (not its speed: that is
-`make bench-mlserver`)."""
+"""The workshop's models behind the Open Inference Protocol (V2) with MLServer (demos/mlserver, in its own
+environment): Keras' probabilities over REST with batching off and on, scikit-learn's through MLServer's
+sklearn runtime, the workshop tokenizer's refusal of a review without words, and the batching
+benchmark's accounting (not its speed: that is `make bench-mlserver`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from nowwhat.open_inference import bench
-from nowwhat.open_inference.server import MODELS, MLServer, infer_body, probabilities
+from nowwhat.open_inference.server import MODELS, SKLEARN_MODEL, MLServer, infer_body, probabilities
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +28,20 @@ def test_v2_answers_are_keras_on_the_test_vectors(server, test_vectors, model):
     assert answer.status_code == 200, answer.text
     got = np.array(probabilities(answer.json()))
     assert len(cases) >= 50 and np.abs(got - np.array([c["probabilities"] for c in cases])).max() <= 1e-5
+
+
+def test_the_sklearn_runtime_answers_with_scikit_learn_probabilities_on_every_test_review(server, baseline):
+    pipeline, texts = baseline
+    rows = []
+    for start in range(0, len(texts), 64):
+        answer = requests.post(server.infer_url(SKLEARN_MODEL), json=infer_body(texts[start : start + 64]),
+                               timeout=60)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        (output,) = answer.json()["outputs"]
+        rows += np.reshape(output["data"], output["shape"]).tolist()
+    assert len(texts) == 1000 and np.abs(np.array(rows) - pipeline.predict_proba(texts)).max() <= 1e-5
+    refused = requests.post(server.infer_url(SKLEARN_MODEL), json=infer_body([]), timeout=60)
+    assert refused.status_code == 400 and "no reviews" in refused.json()["error"]
 
 
 def test_a_review_without_words_is_a_400_that_says_so(server):

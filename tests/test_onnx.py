@@ -23,16 +23,6 @@ def bundles(exports):
     return ensure_converted()
 
 
-@pytest.fixture(scope="module")
-def baseline():
-    """Chapter 01's baseline, fitted again, and the test reviews."""
-    from nowwhat.baseline import fit
-    from nowwhat.data import load_splits
-
-    splits = load_splits()
-    return fit(splits), splits.texts("test")
-
-
 def test_the_keras_bundle_gives_keras_probabilities_on_the_test_vectors(bundles, test_vectors):
     cases = [case for case in test_vectors if case["ids"]]  # the client refuses texts with no words
     got = classifier("keras").predict([case["text"] for case in cases])

@@ -12,7 +12,6 @@ from nowwhat.tflite.convert import (
     LEVELS,
     bundle_dir,
     convert,
-    convert_in_child,
     convert_level,
     ensure_converted,
     inspect,
@@ -131,5 +130,6 @@ def test_cli_convert_writes_the_bundle_into_the_build_folder(tmp_path, monkeypat
 
 def test_conversion_in_a_child_reports_its_error(tmp_path, monkeypatch):
     monkeypatch.setenv("NOWWHAT_BUILD", str(tmp_path / "empty"))
-    with pytest.raises(NowWhatError, match=r"LiteRT conversion failed: error: .*python -m nowwhat export"):
-        convert_in_child()
+    failed = r"making the LiteRT bundle failed: error: .*python -m nowwhat export"
+    with pytest.raises(NowWhatError, match=failed):
+        ensure_converted(in_child=True)

@@ -35,6 +35,26 @@ BATCH_SIZES = globals().get("BATCH_SIZES") or Histogram(
 )
 
 
+def review_texts(payload: InferenceRequest) -> list[str]:
+    """The request's one BYTES input as texts, or an InferenceError (a 400) that says what is wrong."""
+    if len(payload.inputs) != 1 or payload.inputs[0].datatype != "BYTES":
+        raise InferenceError("send one input of datatype BYTES: the reviews' texts, shape [n]")
+    try:
+        texts = StringCodec.decode_input(payload.inputs[0])
+    except (UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise InferenceError(f"the input is not UTF-8 text ({exc})") from exc
+    if not texts:
+        raise InferenceError("the input holds no reviews: send at least one")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InferenceError(f"review {i} is {text!r}, not text: send the review's text")
+        if not text.strip():
+            raise InferenceError(f"review {i} is empty: send the review's text")
+        if len(text) > MAX_CHARS:
+            raise InferenceError(f"review {i} has {len(text):,} characters; the limit is {MAX_CHARS:,}")
+    return texts
+
+
 class ReviewClassifier(MLModel):
     async def load(self) -> bool:
         """The bundle at $MODEL_DIR, else in model/ where `mlserver start` runs: checked, then loaded once."""
@@ -55,21 +75,6 @@ class ReviewClassifier(MLModel):
         self.batch_sizes = BATCH_SIZES.labels(self.name, self.version or "")
         return True
 
-    def texts(self, payload: InferenceRequest) -> list[str]:
-        """The request's one BYTES input as texts, or a 400 that says what is wrong."""
-        if len(payload.inputs) != 1 or payload.inputs[0].datatype != "BYTES":
-            raise InferenceError("send one input of datatype BYTES: the reviews' texts, shape [n]")
-        try:
-            texts = StringCodec.decode_input(payload.inputs[0])
-        except (UnicodeDecodeError, ValueError, TypeError) as exc:
-            raise InferenceError(f"the input is not UTF-8 text ({exc})") from exc
-        for i, text in enumerate(texts):
-            if not text.strip():
-                raise InferenceError(f"review {i} is empty: send the review's text")
-            if len(text) > MAX_CHARS:
-                raise InferenceError(f"review {i} has {len(text):,} characters; the limit is {MAX_CHARS:,}")
-        return texts
-
     def rows(self, texts: list[str]) -> np.ndarray:
         if self.takes_text:
             return np.array(texts, dtype=object).reshape(-1, 1)
@@ -79,7 +84,7 @@ class ReviewClassifier(MLModel):
         return np.array(ids, dtype=np.int32)
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
-        texts = self.texts(payload)
+        texts = review_texts(payload)
         self.batch_sizes.observe(len(texts))
         probabilities = self.session.run(["probabilities"], {self.input_name: self.rows(texts)})[0]
         labels = [self.labels[i] for i in probabilities.argmax(axis=1)]

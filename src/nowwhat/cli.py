@@ -141,6 +141,9 @@ CHAPTERS = {
         "bench": ("tflite.bench", (), "size, accuracy and speed of every level"),
     },
     "onnx": {"convert": ("onnx_runtime.convert", (), "the Keras core and the scikit-learn baseline to ONNX")},
+    "mlflow": {
+        "register": ("model_registry.registry", (), "the Keras model and the baseline: champion, challenger")
+    },
     "mlserver": {"bench": ("open_inference.bench", (), "adaptive batching off and on, 1 to 32 clients")},
     "compare": {"bench": ("compare.bench", (), "every runtime on the same reviews in one run")},
     "slides": {"build": ("workshop.slides", (), "the deck, with the measured figures, as HTML and PDF")},

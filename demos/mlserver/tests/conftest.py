@@ -16,10 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from small_model import make_bundle
+from small_model import make_bundle, make_pipeline
 
 DEMO = Path(__file__).resolve().parents[1]
-COPIED = ("review_runtime.py", "settings.json", "models")
+COPIED = ("review_runtime.py", "pipeline_runtime.py", "settings.json", "models")
 
 
 def free_port() -> int:
@@ -83,6 +83,7 @@ def server(tmp_path_factory):
         (shutil.copytree if (DEMO / name).is_dir() else shutil.copy)(DEMO / name, copy / name)
     make_bundle(copy / "model")
     running = Running(copy)
+    running.pipeline = make_pipeline(copy / "pipeline.joblib")
     try:
         running.wait_ready()
         yield running

@@ -52,6 +52,21 @@ def expected(texts: list[str]) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def make_pipeline(path: Path):
+    """A TF-IDF + logistic regression pipeline on a dozen reviews, saved with joblib at `path`."""
+    import joblib
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline as pipeline_of
+
+    texts = ["awful stale tea", "stale awful", "awful", "fine tea", "fine", "tea fine fine",
+             "lovely great tea", "great", "lovely lovely"]  # fmt: skip
+    labels = ["negative"] * 3 + ["neutral"] * 3 + ["positive"] * 3
+    pipeline = pipeline_of(TfidfVectorizer(), LogisticRegression()).fit(texts, labels)
+    joblib.dump(pipeline, path)
+    return pipeline
+
+
 def make_bundle(folder: Path) -> Path:
     """<folder> with model.onnx (int32 token ids in, `probabilities` out), labels, manifest, tokenizer."""
     import onnx

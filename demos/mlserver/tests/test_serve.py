@@ -68,6 +68,18 @@ def test_metadata_and_health(server):
     assert call(f"{server.url}/v2")[1]["name"] == "mlserver"
 
 
+def test_the_scikit_learn_pipeline_answers_with_its_own_probabilities(server):
+    status, answer = call(f"{server.url}/v2/models/reviews-sklearn/infer", infer_body(TEXTS))
+    assert status == 200, answer
+    (got,) = answer["outputs"]
+    assert got["name"] == "predict_proba" and got["shape"] == [len(TEXTS), len(LABELS)]
+    np.testing.assert_allclose(np.reshape(got["data"], got["shape"]), server.pipeline.predict_proba(TEXTS))
+    asked = {**infer_body(TEXTS), "outputs": [{"name": "predict"}]}
+    status, answer = call(f"{server.url}/v2/models/reviews-sklearn/infer", asked)
+    assert status == 200 and answer["outputs"][0]["data"] == list(server.pipeline.predict(TEXTS))
+
+
+@pytest.mark.parametrize("model", ["reviews-batched", "reviews-sklearn"])
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [
@@ -76,14 +88,16 @@ def test_metadata_and_health(server):
         (infer_body(["x" * 100_001]), 400, "100,001 characters"),
         ({"inputs": [{"name": "text", "shape": [1], "datatype": "FP32", "data": [1.0]}]}, 400, "BYTES"),
         ({"inputs": []}, 400, "BYTES"),
+        (infer_body([]), 400, "no reviews"),
+        ({"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [None]}]}, 400, "text"),
         ({"nothing": True}, 422, "inputs"),
         (b"{broken", 422, "JSON"),
     ],
-    ids=["empty", "number", "huge", "not-text", "no-inputs", "no-inputs-field", "broken-json"],
+    ids=["empty", "number", "huge", "not-text", "no-inputs", "none", "null", "no-field", "broken-json"],
 )
-def test_bad_input_is_a_4xx_with_a_message_and_no_traceback(server, body, status, says):
+def test_bad_input_is_a_4xx_with_a_message_and_no_traceback(server, model, body, status, says):
     raw = body if isinstance(body, bytes) else None
-    got, answer = call(f"{server.url}/v2/models/reviews-batched/infer", None if raw else body, raw=raw)
+    got, answer = call(f"{server.url}/v2/models/{model}/infer", None if raw else body, raw=raw)
     assert got == status and says in str(answer) and "Traceback" not in str(answer), answer
 
 

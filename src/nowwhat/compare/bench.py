@@ -36,9 +36,10 @@ SETTINGS = {
     "quick": {"reviews": 40, "latency_requests": 20, "throughput_seconds": 1.0, "runs": 1},
 }
 CONCURRENCY = 8
-#: What `run` measures, in the order of the report's rows ("tf-serving" gives two: REST and gRPC; "tfjs"
-#: two: cpu and webgl).
-RUNTIMES = (*IN_PROCESS[:2], "flask-naive", "flask-production", "tf-serving", *IN_PROCESS[2:], "tfjs")
+#: What `run` measures, in the order of the report's rows ("tf-serving" gives two: REST and gRPC;
+#: "mlserver" two: adaptive batching off and on; "tfjs" two: cpu and webgl).
+SERVERS = ("flask-naive", "flask-production", "tf-serving", "mlflow", "mlserver")
+RUNTIMES = (*IN_PROCESS[:2], *SERVERS, *IN_PROCESS[2:], "tfjs")
 FLOAT32 = (
     "keras",
     "savedmodel",
@@ -46,10 +47,16 @@ FLOAT32 = (
     "flask-production",
     "tf-serving-rest",
     "tf-serving-grpc",
+    "mlflow",
+    "mlserver",
+    "mlserver-batched",
     "tflite-float32",
+    "onnx",
     "tfjs-cpu",
     "tfjs-webgl",
 )
+#: Rows whose runtime never loads TensorFlow (the demos' clients, MLServer's ONNX Runtime, the browser).
+WITHOUT_TENSORFLOW = ("tflite-", "onnx", "mlserver", "tfjs-")
 
 
 @dataclass
@@ -138,13 +145,14 @@ def load(make_client, seconds: float, texts: list[str]) -> tuple[float, int]:
 
 
 def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
-    family = "LiteRT (ai-edge-litert)" if runtime.startswith("tflite") else "in-process TensorFlow"
+    family = {"keras": "in-process TensorFlow", "savedmodel": "in-process TensorFlow", "onnx": "ONNX Runtime"}
     how = {
         "keras": "Keras model, model(texts) in process",
         "savedmodel": "serving SavedModel signature, in process",
+        "onnx": "the demo's client on the core model (tf2onnx) and the tokenizer, no TensorFlow",
     }.get(runtime, "edge client (no TensorFlow)")
     served = {"savedmodel": {"version": VERSION}, "keras": {"model": "classifier.keras"}}.get(runtime, {})
-    result = Result(runtime, family, how, served=served)
+    result = Result(runtime, family.get(runtime, "LiteRT (ai-edge-litert)"), how, served=served)
     for _ in range(cfg["runs"]):
         out = subprocess.run(
             [
@@ -171,6 +179,8 @@ def measure_in_process(runtime: str, cfg: dict, texts_file: Path) -> Result:
         result.size_bytes = folder_bytes(model_dir() / "classifier.keras")
     elif runtime == "savedmodel":
         result.size_bytes = folder_bytes(serving_base() / str(VERSION))
+    elif runtime == "onnx":
+        result.size_bytes = folder_bytes(build_dir() / "onnx" / "keras")
     else:
         from nowwhat.tflite.convert import bundle_dir
 
@@ -194,35 +204,103 @@ def measure_flask(kind: str, cfg: dict, texts) -> Result:
     )
     result = Result(f"flask-{kind}", "Flask", how, size_bytes=folder_bytes(serving_base() / str(VERSION)))
 
-    def client():
+    def client(server):
         session = requests.Session()
 
         def predict(batch):
-            response = session.post(url + path, json={"text": batch[0]}, timeout=60)
+            response = session.post(server.url + path, json={"text": batch[0]}, timeout=60)
             response.raise_for_status()
             body = response.json()
             return body["prediction"][0] if kind == "naive" else list(body["probabilities"].values())
 
         return predict
 
+    measure_served(lambda: Server(kind), {result.runtime: (result, client)}, cfg, texts,
+                   lambda server, _: flask_served(kind, server))  # fmt: skip
+    return result
+
+
+def measure_served(serve, clients: dict, cfg: dict, texts, served) -> None:
+    """`cfg["runs"]` times: start `serve()` (a context manager whose server has `.process`), time its cold
+    start to the first answer, then for each `clients` entry (runtime → (Result, make_client(server) → a
+    function [text] → probabilities)): single-review latencies and, on the first run, what `served(server,
+    runtime)` says answered, every review's probabilities and the throughput of CONCURRENCY clients."""
     for run in range(cfg["runs"]):
         start = time.perf_counter()
-        with Server(kind) as server, TreeSampler(0.2, process_tree(server.process.pid), pss=False) as memory:
-            url = server.url
-            predict = client()
-            predict(texts[:1])
-            result.cold_start_s.append(time.perf_counter() - start)
-            result.latency_ms += [
-                timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
-            ]
-            if run == 0:
-                result.served = flask_served(kind, server)
-                result.probabilities = [predict([t]) for t in texts]
-                result.throughput_rps, result.throughput_errors = load(
-                    client, cfg["throughput_seconds"], texts
-                )
-        result.peak_memory_mib = max(result.peak_memory_mib or 0, memory.peak_rss / MB)
+        with serve() as server, TreeSampler(0.2, process_tree(server.process.pid), pss=False) as memory:
+            for number, (runtime, (result, make_client)) in enumerate(clients.items()):
+                predict = make_client(server)
+                if number == 0:
+                    predict(texts[:1])
+                    cold = time.perf_counter() - start
+                result.cold_start_s.append(cold)
+                result.latency_ms += [
+                    timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
+                ]
+                if run == 0:
+                    result.served = served(server, runtime)
+                    result.probabilities = [predict([t]) for t in texts]
+                    result.throughput_rps, result.throughput_errors = load(
+                        lambda m=make_client, s=server: m(s), cfg["throughput_seconds"], texts
+                    )
+        for result, _ in clients.values():
+            result.peak_memory_mib = max(result.peak_memory_mib or 0, memory.peak_rss / MB)
+
+
+def measure_mlflow(cfg: dict, texts) -> Result:
+    """The Keras model's registered version, by number (the champion alias may have moved: chapter 06's
+    exercise), through `mlflow models serve`."""
+    import requests
+
+    from nowwhat.model_registry.registry import Scorer, ensure_registered
+
+    version = ensure_registered(in_child=True)["versions"]["keras"]["version"]
+    how = f"mlflow models serve, registered version {version} (the serving SavedModel as a pyfunc), REST"
+    result = Result("mlflow", "MLflow", how, size_bytes=folder_bytes(serving_base() / str(VERSION)))
+
+    def client(server):
+        session = requests.Session()
+
+        def predict(batch):
+            response = session.post(server.url, json={"inputs": batch}, timeout=60)
+            response.raise_for_status()
+            return response.json()["predictions"][0]
+
+        return predict
+
+    measure_served(lambda: Scorer(version), {"mlflow": (result, client)}, cfg, texts,
+                   lambda server, _: {"model": server.model_uri})  # fmt: skip
     return result
+
+
+def measure_mlserver(cfg: dict, texts) -> list[Result]:
+    """One MLServer, the Keras model as its ONNX bundle twice: adaptive batching off and on."""
+    import requests
+
+    from nowwhat.onnx_runtime.convert import bundle_dir, ensure_converted
+    from nowwhat.open_inference.server import MODELS, MLServer, infer_body, probabilities
+
+    ensure_converted(in_child=True)
+    size = folder_bytes(bundle_dir("keras"))
+    clients = {}
+    for model, batching in zip(MODELS, ("off", "on (max 32 reviews, 5 ms)"), strict=True):
+        how = f"Open Inference Protocol (V2) REST, ONNX bundle, adaptive batching {batching}"
+        result = Result(model.replace("reviews", "mlserver"), "MLServer", how, size_bytes=size)
+
+        def client(server, model=model):
+            session = requests.Session()
+
+            def predict(batch):
+                response = session.post(server.infer_url(model), json=infer_body(batch), timeout=60)
+                response.raise_for_status()
+                return probabilities(response.json())[0]
+
+            return predict
+
+        clients[result.runtime] = (result, client)
+    models = {runtime: f"{model} (ONNX bundle)" for runtime, model in zip(clients, MODELS, strict=True)}
+    measure_served(MLServer, clients, cfg, texts, lambda server, runtime: {"model": models[runtime]})
+    return [result for result, _ in clients.values()]
 
 
 def flask_served(kind: str, server) -> dict:
@@ -394,15 +472,18 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
     """Measure every runtime (or `only` those), write the report, return it."""
     from nowwhat.data import load_raw
     from nowwhat.export import load_export
+    from nowwhat.onnx_runtime.convert import ensure_converted as ensure_onnx
     from nowwhat.tflite.convert import ensure_converted as ensure_tflite
 
     cfg = SETTINGS["quick" if quick else "full"]
     out = Path(out or build_dir() / "compare")
     exported = load_export()
     ensure_tflite(in_child=True)  # this process stays free of TensorFlow until TF Serving's turn
+    wanted = only or list(RUNTIMES)
+    if {"onnx", "mlserver"} & set(wanted):
+        ensure_onnx(in_child=True)
     test = load_raw()["test"][: cfg["reviews"]]
     texts, labels = test["review"].tolist(), test["score"].map(exported["labels"].index).to_numpy()
-    wanted = only or list(RUNTIMES)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "texts.json", texts)
     report_machine = {**machine(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
@@ -418,6 +499,10 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
             results.append(measure_flask(name.removeprefix("flask-"), cfg, texts))
         elif name == "tf-serving":
             results += measure_tf_serving(cfg, texts)
+        elif name == "mlflow":
+            results.append(measure_mlflow(cfg, texts))
+        elif name == "mlserver":
+            results += measure_mlserver(cfg, texts)
         elif name == "tfjs":
             results += measure_tfjs(cfg, texts)
         else:
@@ -536,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-WHERE = {"flask": "over HTTP", "tf": "over HTTP/gRPC", "tfjs": "in the browser page"}
+WHERE = {"flask": "over HTTP", "tf": "over HTTP/gRPC", "mlflow": "over HTTP", "mlserver": "over HTTP",
+         "tfjs": "in the browser page"}
 
 
 def where(runtime: str) -> str:
@@ -589,6 +675,23 @@ def highlights(report: dict) -> list[str]:
             f"smaller ({f32['size_bytes'] / 1e6:.2f} → {dyn['size_bytes'] / 1e6:.2f} MB), accuracy "
             f"{f32['accuracy']:.3f} → {dyn['accuracy']:.3f} on these reviews."
         )
+    clients_at_once = report.get("concurrency", CONCURRENCY)
+    if {"mlserver", "mlserver-batched"} <= rows.keys():
+        off, on = rows["mlserver"], rows["mlserver-batched"]
+        lines.append(
+            f"MLServer's adaptive batching, the same model and requests: {on['throughput_rps_c8']:,.0f} vs "
+            f"{off['throughput_rps_c8']:,.0f} req/s without it with {clients_at_once} clients, p50 "
+            f"{on['latency_p50_ms']:.2f} vs {off['latency_p50_ms']:.2f} ms one request at a time (a lone "
+            "request waits for a batch that does not come)."
+        )
+    if {"mlflow", "flask-production"} <= rows.keys():
+        mlflow, flask = rows["mlflow"], rows["flask-production"]
+        lines.append(
+            f"MLflow's scoring server on the same SavedModel: p50 {mlflow['latency_p50_ms']:.2f} ms, "
+            f"{mlflow['throughput_rps_c8']:,.0f} req/s with {clients_at_once} clients, against the "
+            f"production Flask app's {flask['latency_p50_ms']:.2f} ms and {flask['throughput_rps_c8']:,.0f} "
+            f"req/s; cold start {mlflow['cold_start_s']:.1f} vs {flask['cold_start_s']:.1f} s."
+        )
     client = [rows[n] for n in rows if n.startswith(("tflite-", "tfjs-"))]
     if client:
         small, large = min(r["size_bytes"] for r in client), max(r["size_bytes"] for r in client)
@@ -596,10 +699,14 @@ def highlights(report: dict) -> list[str]:
             f"Client-side runtimes ship the model to every user: {small / 1e6:.2f}–{large / 1e6:.2f} MB here."
         )
     starts = sorted(rows.values(), key=lambda r: r["cold_start_s"])
-    tf = [r["cold_start_s"] for r in rows.values() if not r["runtime"].startswith(("tflite-", "tfjs-"))]
-    other = [r["cold_start_s"] for r in rows.values() if r["runtime"].startswith(("tflite-", "tfjs-"))]
-    clients = (("tflite-", "LiteRT's client"), ("tfjs-", "the TF.js page (browser already running)"))
-    without = " and ".join(name for prefix, name in clients if any(r.startswith(prefix) for r in rows))
+    tf = [r["cold_start_s"] for r in rows.values() if not r["runtime"].startswith(WITHOUT_TENSORFLOW)]
+    other = [r["cold_start_s"] for r in rows.values() if r["runtime"].startswith(WITHOUT_TENSORFLOW)]
+    clients = (
+        ("tflite-", "LiteRT's client"), ("onnx", "ONNX Runtime's"), ("mlserver", "MLServer (ONNX Runtime)"),
+        ("tfjs-", "the TF.js page (browser already running)"),
+    )  # fmt: skip
+    present = [name for prefix, name in clients if any(r.startswith(prefix) for r in rows)]
+    without = ", ".join(present[:-1]) + (" and " if len(present) > 1 else "") + present[-1] if present else ""
     split = (
         f": every runtime that loads TensorFlow took {min(tf):.2f} s or more, {without} {max(other):.2f} s "
         "or less, which matters for scale-to-zero and serverless"

@@ -3,7 +3,8 @@
 A fresh process per measurement is the only honest way to get cold start (process start → first
 prediction, imports and model loading included) and peak memory (this process's maximum resident set).
 Prints one JSON object: cold start, M single-review latencies, probabilities for the reviews in the JSON
-file TEXTS. The LiteRT probes import only the edge client (no TensorFlow, no pandas), as on a device.
+file TEXTS. The LiteRT and ONNX Runtime probes import only the demos' clients (no TensorFlow, no pandas),
+as on a device.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import time
 
 import psutil
 
-IN_PROCESS = ("keras", "savedmodel", "tflite-float32", "tflite-float16", "tflite-dynamic", "tflite-int8")
+IN_PROCESS = (
+    "keras", "savedmodel", "tflite-float32", "tflite-float16", "tflite-dynamic", "tflite-int8", "onnx"
+)  # fmt: skip
 #: The serving model's version every server and the SavedModel probe is asked for by number. TF Serving also
 #: loads the canary (version 2) next to it, and a request that names no version gets the highest one.
 VERSION = 1
@@ -43,6 +46,10 @@ def load(runtime: str):
 
         edge = client().EdgeClassifier(build_dir() / "tflite" / "model", runtime.removeprefix("tflite-"))
         return lambda texts: edge.predict_batches([edge.encode(t) for t in texts])
+    if runtime == "onnx":
+        from nowwhat.paths import build_dir, demo_script
+
+        return demo_script("onnx", "classify").OnnxClassifier(build_dir() / "onnx" / "keras").predict
     raise SystemExit(f"error: unknown runtime {runtime!r}: choose one of {', '.join(IN_PROCESS)}")
 
 

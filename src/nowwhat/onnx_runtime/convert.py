@@ -61,9 +61,10 @@ def convert(out: Path | None = None) -> dict:
         )
 
 
-def ensure_converted() -> dict:
-    """The bundles' manifest, converting first when they are missing or older than the export."""
-    return ensure_derived(onnx_dir(), KIND, REBUILD, convert, "ONNX bundles")
+def ensure_converted(in_child: bool = False) -> dict:
+    """The bundles' manifest, converting first when they are missing or older than the export (in a child
+    process when `in_child`: the conversion imports TensorFlow)."""
+    return ensure_derived(onnx_dir(), KIND, REBUILD, convert, "ONNX bundles", in_child=in_child)
 
 
 def classifier(model: str):

@@ -1,5 +1,6 @@
 """MLServer, started from demos/mlserver in its own environment (.venv-mlserver, `make setup`) on free
-loopback ports, serving the workshop's ONNX bundle (`nowwhat onnx convert`), stopped whatever happens."""
+loopback ports, serving the workshop's Keras model as an ONNX bundle (`nowwhat onnx convert`) and chapter
+01's scikit-learn baseline with MLServer's own sklearn runtime, stopped whatever happens."""
 
 from __future__ import annotations
 
@@ -15,8 +16,29 @@ from nowwhat.paths import REPO_ROOT, build_dir
 
 DEMO_DIR = REPO_ROOT / "demos" / "mlserver"
 MLSERVER = REPO_ROOT / ".venv-mlserver" / "bin" / "mlserver"
-#: The demo's two model folders: the same model and runtime, adaptive batching off and on.
+#: The demo's Keras model folders: the same model and runtime, adaptive batching off and on.
 MODELS = ("reviews", "reviews-batched")
+#: The scikit-learn pipeline, through MLServer's sklearn runtime (answers `predict_proba`).
+SKLEARN_MODEL = "reviews-sklearn"
+
+
+def pipeline_path() -> Path:
+    return build_dir() / "mlserver" / "pipeline.joblib"
+
+
+def ensure_pipeline() -> Path:
+    """Chapter 01's baseline, fitted on the training split and saved with joblib, unless it is there."""
+    import joblib
+
+    from nowwhat.baseline import fit
+    from nowwhat.data import load_splits
+
+    path = pipeline_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(fit(load_splits()), path.with_suffix(".part"))
+        path.with_suffix(".part").rename(path)  # whole or absent, even when interrupted
+    return path
 
 
 class MLServer:
@@ -27,6 +49,7 @@ class MLServer:
 
         if model_dir is None:
             ensure_converted()
+        self.pipeline = ensure_pipeline()
         self.model_dir, self.timeout = Path(model_dir or bundle_dir("keras")), timeout
         self.ports = {kind: processes.free_port() for kind in ("HTTP", "GRPC", "METRICS")}
         self.url = f"http://127.0.0.1:{self.ports['HTTP']}"
@@ -41,7 +64,7 @@ class MLServer:
     def __enter__(self) -> MLServer:
         if not MLSERVER.exists():
             raise NowWhatError(f"MLServer is not installed at {MLSERVER}: run `make setup-mlserver`")
-        env = {**os.environ, "MODEL_DIR": str(self.model_dir)}
+        env = {**os.environ, "MODEL_DIR": str(self.model_dir), "PIPELINE": str(self.pipeline)}
         env |= {f"MLSERVER_{kind}_PORT": str(port) for kind, port in self.ports.items()}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.log_path, "w")  # closed in __exit__
@@ -60,7 +83,8 @@ class MLServer:
                 status = self.process.returncode
                 raise NowWhatError(f"MLServer exited with status {status}: see {self.log_path}")
             try:
-                if all(requests.get(f"{self.url}/v2/models/{m}/ready", timeout=5).ok for m in MODELS):
+                models = (*MODELS, SKLEARN_MODEL)
+                if all(requests.get(f"{self.url}/v2/models/{m}/ready", timeout=5).ok for m in models):
                     return
             except requests.ConnectionError:
                 pass

@@ -24,8 +24,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from nowwhat.artifacts import read_manifest, staged, write_json, write_manifest
@@ -120,23 +118,10 @@ def variant_bundle(out: Path, level: str, flatbuffer: bytes) -> Path:
     return out
 
 
-def convert_in_child() -> dict:
-    """`convert()` in a child process, so the caller never imports TensorFlow (a notebook kernel that
-    later drives servers and a browser stays about 600 MB smaller: Binder's memory). Returns the manifest."""
-    done = subprocess.run(
-        [sys.executable, "-m", "nowwhat", "tflite", "convert"], stderr=subprocess.PIPE, text=True, check=False
-    )
-    if done.returncode != 0:
-        last = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no message"]
-        raise NowWhatError(f"the LiteRT conversion failed: {last[0]} (run `{REBUILD}`)")
-    return read_manifest(bundle_dir(), KIND, REBUILD)
-
-
 def ensure_converted(in_child: bool = False) -> dict:
     """The bundle's manifest, converting first when it is missing or older than the export (in a child
     process when `in_child`)."""
-    build = convert_in_child if in_child else convert
-    return ensure_derived(bundle_dir(), KIND, REBUILD, build, "LiteRT bundle")
+    return ensure_derived(bundle_dir(), KIND, REBUILD, convert, "LiteRT bundle", in_child=in_child)
 
 
 def inspect(path: Path) -> dict:
