@@ -223,4 +223,4 @@ container-check: setup
 bench-compare: setup
 	$(BIN)/python -m nowwhat compare bench
 
-bench: bench-flask bench-tf-serving bench-tfjs bench-tflite bench-compare
+bench: bench-flask bench-tf-serving bench-tfjs bench-tflite bench-mlserver bench-compare

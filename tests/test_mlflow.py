@@ -16,7 +16,7 @@ BATCH = 64  # the Keras pyfunc's limit per request
 
 @pytest.fixture(scope="module")
 def registered(exports):
-    return ensure_registered()
+    return ensure_registered(in_child=True)  # `python -m nowwhat mlflow register`, as a learner runs it
 
 
 def test_both_versions_are_registered_with_their_aliases(registered):

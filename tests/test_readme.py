@@ -55,6 +55,8 @@ EXERCISED_ELSEWHERE = {
     "python -m nowwhat tfjs convert": ("tests/test_tfjs_convert.py", "ensure_converted()"),
     "python -m nowwhat tflite convert": ("tests/test_tflite_convert.py", "ensure_converted(in_child=True)"),
     "python -m nowwhat onnx convert": ("tests/test_onnx.py", "ensure_converted()"),
+    "python -m nowwhat mlflow register": ("tests/test_mlflow.py", "ensure_registered(in_child=True)"),
+    "make bench-mlserver": ("tests/test_mlserver.py", "bench.load("),  # its accounting, not its speed
     "make slides": ("tests/test_slides.py", "slides.build("),
     "make images": ("tests/test_images.py", "diagrams.main("),
     "make memory": ("tests/test_binder_memory.py", "memory.measure("),

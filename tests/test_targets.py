@@ -30,4 +30,6 @@ def test_scikit_learn_is_served_through_three_targets_and_the_stand_in_says_so()
     assert len(targets.served_here("scikit-learn")) >= 3
     stand_in = targets.TABLE["TensorFlow / Keras"]["TF Serving"]
     assert stand_in.mark == targets.STAND_IN and "not run here" in stand_in.says
-    assert targets.LEGEND.count("·") == 3 and "| 🟡 |" in targets.table()
+    assert targets.legend().count("·") == 3 and "| 🟡 |" in targets.table()
+    words = targets.table(marks=targets.WORDS)
+    assert "| stand-in |" in words and "stand-in: " in targets.legend(targets.WORDS)

@@ -55,6 +55,15 @@ def signature(labels: list[str], dtype: str):
     )
 
 
+def requirements(*packages: str) -> list[str]:
+    """The installed ones of `packages`, pinned: given to MLflow, so that it does not load the model once
+    more in a child process to infer them (for a moment, twice the memory)."""
+    from importlib.metadata import distributions
+
+    installed = {d.metadata["Name"].lower().replace("_", "-"): d.version for d in distributions()}
+    return [f"{p}=={installed[p]}" for p in packages if p in installed]
+
+
 def promote(client, version: str, alias: str | None, name: str = NAME) -> None:
     if alias:
         client.set_registered_model_alias(name, alias, version)
@@ -72,6 +81,7 @@ def log_keras(model_dir: Path, registry: Path, alias: str | None = None, name: s
             python_model=str(HERE / "review_pyfunc.py"),
             artifacts={"saved_model": str(saved_model)},
             input_example=EXAMPLE,
+            pip_requirements=requirements("mlflow-skinny", "tensorflow-cpu", "tensorflow"),
             metadata={"labels": manifest["labels"], "framework": "keras"},
             registered_model_name=name,
         )
@@ -100,6 +110,7 @@ def log_sklearn(
             signature=signature(labels, "float64"),
             input_example=np.array(EXAMPLE),
             pyfunc_predict_fn="predict_proba",
+            pip_requirements=requirements("mlflow-skinny", "scikit-learn", "skops"),
             metadata={"labels": labels, "framework": "sklearn"},
             registered_model_name=name,
         )

@@ -1,1 +1,2 @@
-"""Chapter 06: every runtime on the same reviews in one run, and the decision guide."""
+"""Chapter 07: every runtime on the same reviews in one run, the frameworks × targets table, and the decision
+guide."""

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from nowwhat.tables import markdown
 
 TESTED, STAND_IN, DOCUMENTED, NO_PATH = "✅", "🟡", "📄", "❌"
-LEGEND = (
-    f"{TESTED} served and checked against the framework's own answers here, by the test named · "
-    f"{STAND_IN} the client and the model are tested here against a stand-in server, not the real one · "
-    f"{DOCUMENTED} known from the project's documentation, not run here · {NO_PATH} no practical path"
-)
+MEANINGS = {
+    TESTED: "served and checked against the framework's own answers here, by the test named",
+    STAND_IN: "the client and the model are tested here against a stand-in server, not the real one",
+    DOCUMENTED: "known from the project's documentation, not run here",
+    NO_PATH: "no practical path",
+}
+#: The marks in words, where emoji would not do (the deck: Marp would fetch them as images from a CDN).
+WORDS = {TESTED: "tested", STAND_IN: "stand-in", DOCUMENTED: "docs", NO_PATH: "none"}
 
 
 @dataclass(frozen=True)
@@ -99,13 +102,22 @@ def cells() -> list[tuple[str, str, Cell]]:
     return [(framework, target, row[target]) for framework, row in TABLE.items() for target in TARGETS]
 
 
-def table(evidence: bool = False) -> str:
-    """The marks as a markdown table; with `evidence`, each mark followed by what backs it."""
+def table(evidence: bool = False, marks: dict | None = None) -> str:
+    """The marks (or `marks[mark]`, e.g. WORDS) as a markdown table; with `evidence`, each followed by
+    what backs it."""
+    shown = marks or {}
     rows = [
-        [f"**{framework}**", *(cell.mark + (f" {cell.says}" if evidence else "") for cell in row.values())]
+        [f"**{framework}**",
+         *(shown.get(cell.mark, cell.mark) + (f" {cell.says}" if evidence else "") for cell in row.values())]
         for framework, row in TABLE.items()
-    ]
+    ]  # fmt: skip
     return markdown(["", *TARGETS], rows)
+
+
+def legend(marks: dict | None = None) -> str:
+    """"✅ served … · 🟡 …", or with `marks` "tested: served … · stand-in: …"."""
+    shown, after = marks or {}, ": " if marks else " "
+    return " · ".join(f"{shown.get(mark, mark)}{after}{meaning}" for mark, meaning in MEANINGS.items())
 
 
 def served_here(framework: str) -> list[str]:

@@ -84,12 +84,17 @@ def load(url: str, texts: list[str], clients: int, seconds: float) -> dict:
     }
 
 
-def benchmark(seconds: float = 5.0, concurrency: tuple[int, ...] = CONCURRENCY, reviews: int = 200) -> dict:
+def benchmark(seconds: float = 5.0, concurrency: tuple[int, ...] = CONCURRENCY, reviews: int = 200,
+              server: MLServer | None = None, out: str = "batching.json") -> dict:
+    """Every model of MODELS at every concurrency, on `server` (else one started for it); written to
+    <build>/mlserver/`out`."""
+    import contextlib
+
     from nowwhat.data import load_splits
 
     texts = load_splits().texts("test")[:reviews]
     rows = []
-    with MLServer() as server:
+    with contextlib.nullcontext(server) if server else MLServer() as server:
         for model in MODELS:
             requests.post(server.infer_url(model), json=infer_body(texts[:1]), timeout=30).raise_for_status()
             for clients in concurrency:
@@ -101,7 +106,7 @@ def benchmark(seconds: float = 5.0, concurrency: tuple[int, ...] = CONCURRENCY, 
     settings = {"seconds_per_run": seconds, "reviews": len(texts), "max_batch_size": 32}
     settings["max_batch_time_ms"] = 5
     result = {"environment": artifacts.machine(), "settings": settings, "rows": rows}
-    artifacts.write_json(build_dir() / "mlserver" / "batching.json", result)
+    artifacts.write_json(build_dir() / "mlserver" / out, result)
     return result
 
 

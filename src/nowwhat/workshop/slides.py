@@ -119,6 +119,44 @@ def compare_highlights(result: dict) -> str:
     return "\n".join(f"- {line}" for line in highlights(result)) + _quick_note(result)
 
 
+#: The comparison's rows for the talk's other options, today (chapter 06), against Keras in process.
+OTHER_OPTIONS = ("keras", "mlflow", "mlserver", "mlserver-batched", "onnx")
+
+
+def other_options(result: dict) -> str:
+    rows = [
+        [
+            r["runtime"],
+            f"{r['cold_start_s']:.1f} s",
+            f"{r['latency_p50_ms']:.2f} ms",
+            "—" if r["throughput_rps_c8"] is None else f"{r['throughput_rps_c8']:,.0f}",
+            f"{r['peak_memory_mib']:,.0f} MiB",
+            f"{r.get('vs_keras', {}).get('max_abs_diff', 0):.1e}",
+        ]
+        for name in OTHER_OPTIONS
+        for r in result["results"]
+        if r["runtime"] == name
+    ]
+    header = ["runtime", "cold start", "p50", "req/s at c=8", "peak memory", "max |Δp| vs Keras"]
+    return markdown(header, rows) + _quick_note(result)
+
+
+def batching_figure(result: dict) -> str:
+    from nowwhat.open_inference.bench import table as batching_table
+
+    settings = result["settings"]
+    return (
+        f"{batching_table(result)}\n\nsingle-review V2 requests, {settings['seconds_per_run']:g} s per row; "
+        f"batching: at most {settings['max_batch_size']} reviews, {settings['max_batch_time_ms']} ms"
+    )
+
+
+def targets_table(_: dict) -> str:
+    from nowwhat.compare.targets import WORDS, legend, table
+
+    return f"{table(marks=WORDS)}\n\n{legend(WORDS)}"
+
+
 def memory_table(result: dict) -> str:
     rows = [
         [
@@ -137,11 +175,11 @@ def memory_table(result: dict) -> str:
 
 @dataclass(frozen=True)
 class Figure:
-    """A table or a plot in the deck: the result file it is made from (a path under the build folder), the
-    command that writes that file, how a JSON result becomes Markdown (a PNG is shown as it is), and the
-    command that measures this chapter alone, if there is one."""
+    """A table or a plot in the deck: the result file it is made from (a path under the build folder; None:
+    made from the code alone), the command that writes that file, how a JSON result becomes Markdown (a
+    PNG is shown as it is), and the command that measures this chapter alone, if there is one."""
 
-    source: str
+    source: str | None
     produced_by: str
     render: Callable[[dict], str] | None = None
     alone: str | None = None
@@ -161,6 +199,9 @@ FIGURES = {
     ),
     "compare-latency": Figure("compare/latency_cold_start.png", "make bench", None, "make bench-compare"),
     "compare-parity": Figure("compare/parity.png", "make bench", None, "make bench-compare"),
+    "other-options": Figure("compare/results.json", "make bench", other_options, "make bench-compare"),
+    "batching": Figure("mlserver/batching.json", "make bench", batching_figure, "make bench-mlserver"),
+    "targets": Figure(None, "", targets_table),
     "memory": Figure("memory/memory.json", "make memory", memory_table),
 }
 
@@ -179,6 +220,8 @@ def render_figure(name: str, build: Path) -> tuple[str, bool]:
     if name not in FIGURES:
         raise NowWhatError(f"slides/deck.md asks for an unknown figure {name!r}: known are {sorted(FIGURES)}")
     figure = FIGURES[name]
+    if figure.source is None:  # from the code: every ✅ in it is a test (tests/test_targets.py)
+        return f"{figure.render({})}\n\n*from `src/nowwhat/compare/targets.py`*", True
     path = build / figure.source
     if not path.exists():
         alone = f"; this chapter alone: `{figure.alone}`" if figure.alone else ""
