@@ -10,6 +10,9 @@ import os
 import signal
 import socket
 import subprocess
+import time
+
+from nowwhat.errors import NowWhatError
 
 
 def die_with_parent() -> None:
@@ -49,3 +52,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until_ready(process: subprocess.Popen, ready, timeout: float, what: str, log) -> None:
+    """Call `ready()` (true once the server answers; an OSError, such as a refused connection, means not
+    yet) until it is; the process exiting first, or `timeout` s passing, is a NowWhatError naming `log`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise NowWhatError(f"{what} exited with status {process.returncode}: see {log}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise NowWhatError(f"{what} was not ready after {timeout:.0f} s: see {log}")
+
+
+def start_ready(argv: list[str], cwd, env: dict, log_path, ready, timeout: float, what: str):
+    """`start` with output to `log_path`, then `wait_until_ready`; the (process, open log) of a server that
+    answers, or, if it never does, the server stopped, the log closed and the error raised."""
+    log = open(log_path, "w")  # noqa: SIM115 (the caller closes it when it stops the server)
+    process = start(argv, cwd, env, log)
+    try:
+        wait_until_ready(process, ready, timeout, what, log_path)
+    except BaseException:
+        stop(process, timeout=30, whole_group=True)
+        log.close()
+        raise
+    return process, log

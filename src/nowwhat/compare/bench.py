@@ -357,40 +357,22 @@ def measure_tf_serving(cfg: dict, texts) -> list[Result]:
     from nowwhat.tf_serving import models
 
     models.load()
-    results = {}
-    for run in range(cfg["runs"]):
-        start = time.perf_counter()
-        with (
-            serve("auto", models.models_dir(), rest_port=0, grpc_port=0) as server,
-            TreeSampler(0.2, process_tree(server.process.pid), pss=False) as mem,
-        ):
-            rest_predictor(server)(texts[:1])
-            cold = time.perf_counter() - start
-            for protocol, make in (("rest", rest_predictor), ("grpc", grpc_predictor)):
-                if protocol not in results:
-                    results[protocol] = Result(
-                        f"tf-serving-{protocol}",
-                        "TF Serving",
-                        f"{server.description}, {protocol.upper()}, version {VERSION}",
-                        size_bytes=folder_bytes(serving_base() / str(VERSION)),
-                        note=""
-                        if server.kind != "dev"
-                        else "development server, not the real TF Serving binary",
-                    )
-                result, predict = results[protocol], make(server)
-                result.cold_start_s.append(cold)
-                result.latency_ms += [
-                    timed_ms(predict, texts[i % len(texts) :][:1]) for i in range(cfg["latency_requests"])
-                ]
-                if run == 0:
-                    result.served = tf_serving_served(server, protocol)
-                    result.probabilities = [predict([t]) for t in texts]
-                    result.throughput_rps, result.throughput_errors = load(
-                        lambda m=make, s=server: m(s), cfg["throughput_seconds"], texts
-                    )
-        for result in results.values():
-            result.peak_memory_mib = max(result.peak_memory_mib or 0, mem.peak_rss / MB)
-    return list(results.values())
+    size = folder_bytes(serving_base() / str(VERSION))
+    clients = {
+        f"tf-serving-{protocol}": (Result(f"tf-serving-{protocol}", "TF Serving", "", size_bytes=size), make)
+        for protocol, make in (("rest", rest_predictor), ("grpc", grpc_predictor))
+    }
+
+    def served(server, runtime: str) -> dict:
+        """What answered, and which server it was (known once one runs)."""
+        protocol, result = runtime.removeprefix("tf-serving-"), clients[runtime][0]
+        result.how = f"{server.description}, {protocol.upper()}, version {VERSION}"
+        result.note = "development server, not the real TF Serving binary" if server.kind == "dev" else ""
+        return tf_serving_served(server, protocol)
+
+    measure_served(lambda: serve("auto", models.models_dir(), rest_port=0, grpc_port=0), clients, cfg, texts,
+                   served)  # fmt: skip
+    return [result for result, _ in clients.values()]
 
 
 # ── the browser: the demo page in headless Chromium ─────────────────────────────────────────────────

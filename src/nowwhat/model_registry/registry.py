@@ -104,29 +104,14 @@ class Scorer:
         env = {**os.environ, **tracking_env(), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
         argv = [str(bin_dir / "mlflow"), "models", "serve", "-m", self.model_uri,
                 "--env-manager", "local", "-h", "127.0.0.1", "-p", str(self.port)]  # fmt: skip
-        self.log = open(self.log_path, "w")  # closed in __exit__
-        self.process = processes.start(argv, mlflow_dir(), env, self.log)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                status = self.process.returncode
-                raise NowWhatError(f"mlflow models serve exited with status {status}: see {self.log_path}")
-            try:
-                if requests.get(f"{self.base}/ping", timeout=5).ok:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        waited = f"{self.timeout:.0f} s"
-        raise NowWhatError(f"mlflow models serve was not ready after {waited}: see {self.log_path}")
+        def pinged() -> bool:
+            return requests.get(f"{self.base}/ping", timeout=5).ok
+
+        self.process, self.log = processes.start_ready(
+            argv, mlflow_dir(), env, self.log_path, pinged, self.timeout, "mlflow models serve"
+        )
+        return self
 
     def predict(self, texts: list[str]) -> list[list[float]]:
         answer = requests.post(self.url, json={"inputs": texts}, timeout=60)

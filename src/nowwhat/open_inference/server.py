@@ -5,7 +5,6 @@ loopback ports, serving the workshop's Keras model as an ONNX bundle (`nowwhat o
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import requests
@@ -67,29 +66,16 @@ class MLServer:
         env = {**os.environ, "MODEL_DIR": str(self.model_dir), "PIPELINE": str(self.pipeline)}
         env |= {f"MLSERVER_{kind}_PORT": str(port) for kind, port in self.ports.items()}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log = open(self.log_path, "w")  # closed in __exit__
-        self.process = processes.start([str(MLSERVER), "start", "."], DEMO_DIR, env, self.log)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                status = self.process.returncode
-                raise NowWhatError(f"MLServer exited with status {status}: see {self.log_path}")
-            try:
-                models = (*MODELS, SKLEARN_MODEL)
-                if all(requests.get(f"{self.url}/v2/models/{m}/ready", timeout=5).ok for m in models):
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        raise NowWhatError(f"MLServer was not ready after {self.timeout:.0f} s: see {self.log_path}")
+        def every_model_ready() -> bool:
+            models = (*MODELS, SKLEARN_MODEL)
+            return all(requests.get(f"{self.url}/v2/models/{m}/ready", timeout=5).ok for m in models)
+
+        argv = [str(MLSERVER), "start", "."]
+        self.process, self.log = processes.start_ready(
+            argv, DEMO_DIR, env, self.log_path, every_model_ready, self.timeout, "MLServer"
+        )
+        return self
 
     def __exit__(self, *exc) -> None:
         if self.process is not None:
