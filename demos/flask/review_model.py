@@ -27,8 +27,10 @@ SIGNATURE = "serving_default"
 HINT = "see README.md, 'Your own model'"
 #: A character the model reads as (part of) a word: not whitespace, not ASCII punctuation (which this
 #: model's standardisation deletes). A text without one has no words: the model would answer it with its
-#: prior, which says nothing about the text. If your model reads text differently, change this.
-WORD = re.compile(r"[^\s!-/:-@\[-`{-~]")
+#: prior, which says nothing about the text. If your model reads text differently, change this. The
+#: characters only one of Python's `\s` and JSON Schema's (ECMAScript) counts as whitespace (\x1c-\x1f,
+#: \x85; \ufeff) are named, so that openapi.json's copy of this pattern means the same in both.
+WORD = re.compile(r"[^\s\x1c-\x1f\x85\ufeff!-/:-@\[-`{-~]")
 
 
 class ModelNotFound(RuntimeError):
