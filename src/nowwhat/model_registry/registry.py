@@ -97,7 +97,6 @@ class Scorer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/invocations"
         self.log_path = mlflow_dir() / f"serve-{alias_or_version}.log"
-        self.process = None
 
     def __enter__(self) -> Scorer:
         bin_dir = Path(sys.executable).parent  # the scoring server runs this environment's own tools
@@ -120,9 +119,7 @@ class Scorer:
         return answer.json()["predictions"]
 
     def __exit__(self, *exc) -> None:
-        if self.process is not None:
-            processes.stop(self.process, timeout=30, whole_group=True)
-        self.log.close()
+        processes.stop_ready(self.process, self.log)
 
 
 @reports_errors
