@@ -78,14 +78,7 @@ def start_ready(argv: list[str], cwd, env: dict, log_path, ready, timeout: float
     try:
         wait_until_ready(process, ready, timeout, what, log_path)
     except BaseException:
-        stop_ready(process, log)
+        stop(process, timeout=30, whole_group=True)
+        log.close()
         raise
     return process, log
-
-
-def stop_ready(process: subprocess.Popen, log) -> int:
-    """Stop what `start_ready` started (its whole process group) and close its log; the exit code."""
-    try:
-        return stop(process, timeout=30, whole_group=True)
-    finally:
-        log.close()

@@ -97,6 +97,7 @@ class Scorer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/invocations"
         self.log_path = mlflow_dir() / f"serve-{alias_or_version}.log"
+        self.process = None
 
     def __enter__(self) -> Scorer:
         bin_dir = Path(sys.executable).parent  # the scoring server runs this environment's own tools
@@ -119,7 +120,9 @@ class Scorer:
         return answer.json()["predictions"]
 
     def __exit__(self, *exc) -> None:
-        processes.stop_ready(self.process, self.log)
+        if self.process is not None:
+            processes.stop(self.process, timeout=30, whole_group=True)
+        self.log.close()
 
 
 @reports_errors

@@ -55,6 +55,7 @@ class MLServer:
         self.grpc_target = f"127.0.0.1:{self.ports['GRPC']}"
         self.metrics_url = f"http://127.0.0.1:{self.ports['METRICS']}/metrics"
         self.log_path = build_dir() / "mlserver" / "mlserver.log"
+        self.process = None
 
     def infer_url(self, model: str) -> str:
         return f"{self.url}/v2/models/{model}/infer"
@@ -77,7 +78,9 @@ class MLServer:
         return self
 
     def __exit__(self, *exc) -> None:
-        processes.stop_ready(self.process, self.log)
+        if self.process is not None:
+            processes.stop(self.process, timeout=30, whole_group=True)
+        self.log.close()
 
 
 def infer_body(texts: list[str]) -> dict:
