@@ -2,12 +2,15 @@
 
 Environment: HOST (127.0.0.1), PORT (5000), MODEL_DIR (the model folder, see review_model.py; ./model),
 WEB_CONCURRENCY (worker processes, 2), TF_THREADS (TensorFlow threads per worker, 1), ACCESS_LOG
-(a file, or - for stdout; off when unset).
+(a file, or - for stdout; off when unset), PROMETHEUS_MULTIPROC_DIR (where the workers keep their metric
+values; a fresh temporary folder when unset), PREDICTION_LOG_DIR (see review_monitoring.py; off when unset).
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # workers inherit it before importing TensorFlow
@@ -53,3 +56,35 @@ def on_starting(server):
     if subprocess.run(check, stdout=subprocess.DEVNULL).returncode != 0:
         sys.exit(2)  # review_model.py has printed the error
     server.log.info("serving model %r version %s from %s", info.name, info.version, info.path)
+    metrics_folder()
+
+
+def metrics_folder() -> None:
+    """prometheus_client's multiprocess mode: each worker writes its counts to files in one folder, which
+    /metrics adds up. The folder must be empty at start (old files would add an earlier run's counts), and
+    the workers inherit its name from this process's environment."""
+    global _own_metrics_folder
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        for stale in os.scandir(folder) if os.path.isdir(folder) else ():
+            if stale.name.endswith(".db"):
+                os.remove(stale.path)
+        os.makedirs(folder, exist_ok=True)
+    else:
+        folder = tempfile.mkdtemp(prefix="review-api-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _own_metrics_folder = folder
+
+
+_own_metrics_folder = None
+
+
+def child_exit(server, worker):
+    """A worker that exits stops counting as live (its totals stay in the sum)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_folder:
+        shutil.rmtree(_own_metrics_folder, ignore_errors=True)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from review_model import ReviewModel, has_words
+from review_monitoring import METRICS_CONTENT_TYPE, Metrics, PredictionLog, expected_label_share
 from werkzeug.exceptions import HTTPException
 
 #: Documented limits (openapi.json states the same numbers; a test keeps them equal).
@@ -36,11 +38,11 @@ Rule = Callable[[str], str | None]
 
 class InvalidInput(Exception):
     """A request the API refuses: JSON that breaks the contract (422), a body that is not JSON (400) or
-    is not declared as JSON (415)."""
+    is not declared as JSON (415). `reason` is the short name /metrics counts it under."""
 
-    def __init__(self, detail: str, status: int = 422):
+    def __init__(self, detail: str, reason: str, status: int = 422):
         super().__init__(detail)
-        self.detail, self.status = detail, status
+        self.detail, self.reason, self.status = detail, reason, status
 
 
 def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
@@ -55,21 +57,25 @@ def problem(status: int, title: str, detail: str, headers: dict | None = None) -
 def json_body(fields: dict[str, type]) -> dict:
     """The request's JSON object, which must hold exactly `fields` with the given types."""
     if not request.is_json:
-        raise InvalidInput("send the body as JSON with the header Content-Type: application/json", 415)
+        raise InvalidInput(
+            "send the body as JSON with the header Content-Type: application/json", "not_json", 415
+        )
     try:
         body = json.loads(body_bytes())
     except (ValueError, RecursionError) as exc:
-        raise InvalidInput(f"the body is not valid JSON ({str(exc)[:120]})", 400) from None
+        raise InvalidInput(f"the body is not valid JSON ({str(exc)[:120]})", "invalid_json", 400) from None
     if not isinstance(body, dict):
         example = ", ".join(f'"{name}": ...' for name in fields)
-        raise InvalidInput(f"the body must be a JSON object like {{{example}}}")
+        raise InvalidInput(f"the body must be a JSON object like {{{example}}}", "not_an_object")
     for name, kind in fields.items():
         if name not in body:
-            raise InvalidInput(f"the field {name!r} is missing")
+            raise InvalidInput(f"the field {name!r} is missing", "missing_field")
         if not isinstance(body[name], kind):
-            raise InvalidInput(f"the field {name!r} must be a {_json_type(kind)}")
+            raise InvalidInput(f"the field {name!r} must be a {_json_type(kind)}", "wrong_type")
     if unknown := sorted(set(body) - set(fields)):
-        raise InvalidInput(f"unknown field(s) {', '.join(map(repr, unknown))}; expected only {list(fields)}")
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(map(repr, unknown))}; expected only {list(fields)}", "unknown_field"
+        )
     return body
 
 
@@ -85,20 +91,26 @@ def body_bytes() -> bytes:
 
 def checked_text(text, where: str, rules: Iterable[Rule] = ()) -> str:
     if not isinstance(text, str):
-        raise InvalidInput(f"{where} must be a string")
+        raise InvalidInput(f"{where} must be a string", "wrong_type")
     if not text.strip():
-        raise InvalidInput(f"{where} is empty: send the review's text")
+        raise InvalidInput(f"{where} is empty: send the review's text", "empty")
     if not has_words(text):  # the model would answer with its prior: refused by choice
-        raise InvalidInput(f"{where} has no words the model can read (only punctuation or symbols)")
+        raise InvalidInput(
+            f"{where} has no words the model can read (only punctuation or symbols)", "no_words"
+        )
     if len(text) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"{where} has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        raise InvalidInput(
+            f"{where} has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}", "too_long"
+        )
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidInput(f"{where} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)") from None
+        raise InvalidInput(
+            f"{where} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)", "not_utf8"
+        ) from None
     for rule in rules:
         if reason := rule(text):
-            raise InvalidInput(f"{where} {reason}")
+            raise InvalidInput(f"{where} {reason}", "own_rule")
     return text
 
 
@@ -129,19 +141,32 @@ def create_app(
     info = model.info
     served = {"name": info.name, "version": info.version}
     openapi = openapi_for(info.labels)
+    metrics = Metrics(info.name, info.version, expected_label_share(info.test_metrics, info.labels))
+    prediction_log = PredictionLog.from_environment(info.name, info.version)
+
+    def predicted(texts: list[str]) -> list[dict]:
+        """The model's answers, counted by label and written to the prediction log (when it is on)."""
+        predictions = model.predict(texts)
+        for prediction in predictions:
+            metrics.predictions.labels(label=prediction["label"]).inc()
+        if prediction_log:
+            prediction_log.write(texts, predictions)
+        return predictions
 
     @app.post("/v1/predict")
     def predict():
         text = checked_text(json_body({"text": str})["text"], "the field 'text'", rules)
-        return {**model.predict([text])[0], "model": served}
+        return {**predicted([text])[0], "model": served}
 
     @app.post("/v1/predict/batch")
     def predict_batch():
         texts = json_body({"texts": list})["texts"]
         if not 1 <= len(texts) <= MAX_BATCH:
-            raise InvalidInput(f"'texts' holds {len(texts)} reviews; send between 1 and {MAX_BATCH}")
+            raise InvalidInput(
+                f"'texts' holds {len(texts)} reviews; send between 1 and {MAX_BATCH}", "batch_size"
+            )
         texts = [checked_text(text, f"texts[{i}]", rules) for i, text in enumerate(texts)]
-        return {"predictions": model.predict(texts), "model": served}
+        return {"predictions": predicted(texts), "model": served}
 
     @app.get("/v1/metadata")
     def metadata():
@@ -168,15 +193,22 @@ def create_app(
     def openapi_document():
         return openapi
 
+    @app.get("/metrics")
+    def metrics_page():
+        return Response(metrics.exposition(), mimetype=METRICS_CONTENT_TYPE)
+
     @app.errorhandler(InvalidInput)
     def invalid_input(exc: InvalidInput):
         titles = {400: "Bad Request", 415: "Unsupported Media Type", 422: "Unprocessable Content"}
+        metrics.refusals.labels(reason=exc.reason).inc()
         return problem(exc.status, titles[exc.status], exc.detail)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         details = {413: f"the body is over the limit of {MAX_BODY_BYTES:,} bytes"}
+        if exc.code < 500:
+            metrics.refusals.labels(reason={413: "too_large"}.get(exc.code, f"http_{exc.code}")).inc()
         return problem(exc.code, exc.name, details.get(exc.code, exc.description), headers)
 
     @app.errorhandler(Exception)
@@ -184,9 +216,19 @@ def create_app(
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem(500, "Internal Server Error", "the server failed to answer; the error is in its log")
 
+    @app.before_request
+    def start_clock():
+        g.started = time.perf_counter()
+
     @app.after_request
-    def no_sniffing(response: Response):
+    def no_sniffing_and_counted(response: Response):
         response.headers["X-Content-Type-Options"] = "nosniff"
+        # The route's template, never the raw path: a client sending random paths must not create a time
+        # series per path in Prometheus.
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.observe(
+            route, response.status_code, time.perf_counter() - g.get("started", time.perf_counter())
+        )
         return response
 
     return app

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from small_model import DEMO, LABELS, NAME
 
-FILES = ["review_api.py", "review_model.py", "gunicorn.conf.py", "openapi.json"]
+FILES = ["review_api.py", "review_model.py", "review_monitoring.py", "gunicorn.conf.py", "openapi.json"]
 
 
 @pytest.fixture
@@ -30,8 +30,12 @@ def copy(tmp_path) -> Path:
 def run(folder: Path, *command: str, **env: str) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if k != "MODEL_DIR"} | {"PORT": "0", **env}
     return subprocess.Popen(
-        [sys.executable, "-m", *command], cwd=folder, env=environment, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", *command],
+        cwd=folder,
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -65,7 +69,11 @@ def predict(url: str, text: str) -> dict:
 
 def test_the_check_command_reads_model_dir_and_names_the_model(copy, model_dir):
     done = subprocess.run(
-        [sys.executable, "review_model.py"], cwd=copy, capture_output=True, text=True, timeout=120,
+        [sys.executable, "review_model.py"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "MODEL_DIR": str(model_dir)},
     )
     assert done.returncode == 0, done.stderr
@@ -106,3 +114,44 @@ def test_a_model_that_breaks_the_contract_stops_it_before_any_worker(copy, model
     (broken / "manifest.json").write_text(json.dumps({**manifest, "labels": ["bad", "good"]}))
     says = "3 probabilities per text for the manifest's 2 labels"
     check_fails_before_any_worker(copy, says, MODEL_DIR=str(broken))
+
+
+def test_metrics_add_up_every_worker_s_requests(copy, model_dir, tmp_path):
+    """Two workers, each counting in its own process: /metrics (whichever worker answers) shows the sum.
+    One request is held half-sent on one worker, so the others must be answered by the second."""
+    import socket
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    folder = tmp_path / "metrics"
+    process, url = serve(
+        copy, MODEL_DIR=str(model_dir), WEB_CONCURRENCY="2", PROMETHEUS_MULTIPROC_DIR=str(folder)
+    )
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        body = json.dumps({"text": "held on one worker"}).encode()
+        held = socket.create_connection((host, int(port)), timeout=60)
+        held.sendall(
+            f"POST /v1/predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body[:5]
+        )
+        labels = [predict(url, text)["label"] for text in ["great tea", "awful", "ok", "lovely"] * 3]
+        held.sendall(body[5:])
+        assert b" 200 " in held.recv(65536).split(b"\r\n")[0] + b" "
+        held.close()
+        workers = {path.name.rsplit("_", 1)[-1] for path in folder.glob("counter_*.db")}
+        assert len(workers) == 2, f"counts from {workers}"
+        with urllib.request.urlopen(url + "/metrics", timeout=30) as answer:
+            families = list(text_string_to_metric_families(answer.read().decode()))
+    finally:
+        process.terminate()
+    assert process.wait(timeout=60) == 0
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+    assert values[("review_api_requests_total", (("route", "/v1/predict"), ("status", "200")))] == 13
+    predicted = labels + [None]  # the held request's label is not read; count it against the total
+    total = sum(values.get(("review_api_predictions_total", (("label", x),)), 0) for x in LABELS)
+    assert total == len(predicted)
+    for label in LABELS:
+        counted = values.get(("review_api_predictions_total", (("label", label),)), 0)
+        assert labels.count(label) <= counted <= labels.count(label) + 1
