@@ -1,4 +1,4 @@
-"""Every chapter from 01 to 07 has one exercise: a starter, a check that says "not yet" on the untouched
+"""Every chapter from 01 to 08 has one exercise: a starter, a check that says "not yet" on the untouched
 starter (its committed output, which nbval reproduces), and a solution file one click away.
 
 That each check passes with its solution is proved by running the notebooks with the solutions in place

@@ -1,4 +1,4 @@
-"""Chapter 07's exercise check: not yet for the starter, right for the solution, one sentence for wrong
+"""Chapter 08's exercise check: not yet for the starter, right for the solution, one sentence for wrong
 answers (and never a measured figure in it)."""
 
 import copy
@@ -49,7 +49,7 @@ REPORT = {
 def solution() -> dict:
     """The solution file, run as the notebook runs it."""
     scope = {}
-    exec((NOTEBOOKS / "solutions" / "07_compare_and_choose.py").read_text(), scope)
+    exec((NOTEBOOKS / "solutions" / "08_compare_and_choose.py").read_text(), scope)
     return scope["my_choice"]
 
 
@@ -64,7 +64,7 @@ def test_the_starter_is_not_yet_done():
 def test_the_starter_in_the_notebook_is_the_one_tested_here():
     import nbformat
 
-    nb = nbformat.read(NOTEBOOKS / "07_compare_and_choose.ipynb", as_version=4)
+    nb = nbformat.read(NOTEBOOKS / "08_compare_and_choose.ipynb", as_version=4)
     (cell,) = [c for c in nb.cells if "exercise" in c.metadata.get("tags", [])]
     scope = {}
     exec(cell.source, scope)

@@ -141,7 +141,7 @@ def create_app(
     info = model.info
     served = {"name": info.name, "version": info.version}
     openapi = openapi_for(info.labels)
-    metrics = Metrics(info.name, info.version, expected_label_share(info.test_metrics, info.labels))
+    metrics = Metrics(info.name, info.version, expected_label_share(info.test_confusion_matrix, info.labels))
     prediction_log = PredictionLog.from_environment(info.name, info.version)
 
     def predicted(texts: list[str]) -> list[dict]:

@@ -54,6 +54,8 @@ class ModelInfo:
     path: Path
     labels: tuple[str, ...]
     test_metrics: dict
+    #: Rows true label, columns predicted label, on the test split (empty if the manifest has none).
+    test_confusion_matrix: list = ()
 
 
 def locate(model_dir: Path) -> ModelInfo:
@@ -75,7 +77,8 @@ def locate(model_dir: Path) -> ModelInfo:
         raise ModelNotFound(f"no SavedModel version folder under {base}: {hint}")
     test = manifest.get("metrics", {}).get("test", {})
     metrics = {key: test[key] for key in ("accuracy", "macro_f1", "n") if key in test}
-    return ModelInfo(str(name), max(versions), base / str(max(versions)), labels, metrics)
+    matrix = test.get("confusion_matrix") or ()
+    return ModelInfo(str(name), max(versions), base / str(max(versions)), labels, metrics, matrix)
 
 
 def check_contract(function, labels: tuple[str, ...]) -> None:

@@ -89,10 +89,9 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def expected_label_share(manifest_metrics: dict, labels: tuple[str, ...]) -> dict[str, float]:
-    """Each label's share of the model's predictions on its test split: the columns of the test confusion
-    matrix (rows true, columns predicted). Empty when the manifest has no confusion matrix."""
-    matrix = manifest_metrics.get("confusion_matrix")
+def expected_label_share(matrix, labels: tuple[str, ...]) -> dict[str, float]:
+    """Each label's share of the model's predictions on its test split: the column sums of the test
+    confusion matrix (rows true, columns predicted). Empty when the manifest has no confusion matrix."""
     if not matrix or len(matrix[0]) != len(labels):
         return {}
     predicted = [sum(row[i] for row in matrix) for i in range(len(labels))]

@@ -5,6 +5,7 @@ line per prediction and never the text."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import review_api
@@ -66,10 +67,10 @@ def test_a_new_app_starts_from_zero(model, monkeypatch):
 
 
 def test_the_expected_label_share_comes_from_the_test_confusion_matrix():
-    metrics = {"confusion_matrix": [[6, 2, 0], [1, 3, 0], [0, 0, 8]]}  # rows true, columns predicted
-    share = review_api.expected_label_share(metrics, ("a", "b", "c"))
+    matrix = [[6, 2, 0], [1, 3, 0], [0, 0, 8]]  # rows true, columns predicted
+    share = review_api.expected_label_share(matrix, ("a", "b", "c"))
     assert share == pytest.approx({"a": 7 / 20, "b": 5 / 20, "c": 8 / 20})
-    assert review_api.expected_label_share({}, ("a", "b")) == {}
+    assert review_api.expected_label_share((), ("a", "b")) == {}
 
 
 def test_the_prediction_log_has_one_line_per_prediction_and_no_text(model, monkeypatch, tmp_path):
@@ -114,3 +115,14 @@ def test_the_log_rotates_at_its_size_limit(model, monkeypatch, tmp_path):
     files = sorted(tmp_path.iterdir())
     assert len(files) == 3  # the current file and two old ones: older lines are gone
     assert all(f.stat().st_size <= 1000 for f in files)
+
+
+def test_metrics_state_the_label_mix_of_the_test_split_from_the_manifest(model_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    shutil.copytree(model_dir, tmp_path / "model")
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    manifest["metrics"]["test"]["confusion_matrix"] = [[2, 1, 0], [0, 3, 0], [0, 1, 3]]
+    (tmp_path / "model" / "manifest.json").write_text(json.dumps(manifest))
+    metrics = samples(review_api.create_app(ReviewModel(tmp_path / "model")).test_client())
+    shares = {label: metrics[("review_api_expected_label_share", (("label", label),))] for label in LABELS}
+    assert shares == pytest.approx(dict(zip(LABELS, [0.2, 0.5, 0.3], strict=True)))

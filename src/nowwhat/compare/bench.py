@@ -518,7 +518,7 @@ def run(quick: bool = False, out: Path | None = None, only: list[str] | None = N
 
 
 #: The report table's columns: header → (the figure in a report row, how the table shows it). One copy, for
-#: the table and for anything that looks a figure up by its column (the chapter 07 exercise's check).
+#: the table and for anything that looks a figure up by its column (the chapter 08 exercise's check).
 COLUMNS = {
     "cold start (s)": (lambda r: r["cold_start_s"], "{:.2f}"),
     "p50 (ms)": (lambda r: r["latency_p50_ms"], "{:.2f}"),

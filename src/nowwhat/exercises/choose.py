@@ -1,4 +1,4 @@
-"""Chapter 07's exercise: answer the four questions for your own application, pick a runtime, and defend
+"""Chapter 08's exercise: answer the four questions for your own application, pick a runtime, and defend
 the pick with one figure from the measured table.
 
 The learner fills a dict (see `STARTER`); `check_choice(choice, report)` says in one sentence what is
