@@ -18,6 +18,7 @@ EXTRA_SETUP += setup-tfjs
 EXTRA_SETUP += setup-containers
 EXTRA_SETUP += setup-r
 EXTRA_SETUP += setup-mlserver
+EXTRA_SETUP += setup-monitoring
 
 # Set-up steps run two at a time (pip for .venv beside the TF.js converter's venv, npm, apt); apt-get
 # calls take turns through a lock.
@@ -201,6 +202,14 @@ setup-r: /usr/bin/Rscript
 
 /usr/bin/Rscript:
 	$(APT_INSTALL) r-base-core r-cran-httr r-cran-jsonlite
+
+## Monitoring chapter (demos/monitoring): Debian's Prometheus, which brings promtool.
+.PHONY: setup-monitoring
+
+setup-monitoring: /usr/bin/prometheus
+
+/usr/bin/prometheus:
+	$(APT_INSTALL) prometheus
 
 ## Containers (demos/flask/Dockerfile built and run for real): Docker if its engine answers, else Debian's
 ## podman (with runc) and mmdebstrap, which makes a labelled local stand-in base image when no registry

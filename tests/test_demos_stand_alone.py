@@ -20,7 +20,7 @@ from nowwhat.paths import REPO_ROOT
 #: Demo folder → its README's test command (run from the folder).
 STANDALONE = {
     demo: "pip install -r requirements-test.txt && python -m pytest"
-    for demo in ("flask", "mlflow", "onnx", "r-client", "tf-serving", "tflite")
+    for demo in ("flask", "mlflow", "monitoring", "onnx", "r-client", "tf-serving", "tflite")
 } | {"mlserver": "pip install -r requirements-test.txt -c constraints.txt && python -m pytest"}
 #: Demos whose tests run in an environment of their own, which `make setup` makes.
 PYTHONS = {"mlserver": REPO_ROOT / ".venv-mlserver" / "bin" / "python"}

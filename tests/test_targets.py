@@ -15,6 +15,8 @@ BACKED = [(f, t, c) for f, t, c in targets.cells() if c.mark in (targets.TESTED,
 
 def test_every_framework_has_a_cell_for_every_target():
     assert all(list(row) == list(targets.TARGETS) for row in targets.TABLE.values())
+    assert list(targets.MONITORED) == list(targets.TARGETS)
+    assert f"| **{targets.MONITORED_ROW}** |" in targets.table()
 
 
 @pytest.mark.parametrize(("framework", "target", "cell"), BACKED, ids=[f"{f}-{t}" for f, t, _ in BACKED])

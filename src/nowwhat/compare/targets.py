@@ -24,7 +24,7 @@ WORDS = {TESTED: "tested", STAND_IN: "stand-in", DOCUMENTED: "docs", NO_PATH: "n
 class Cell:
     mark: str
     says: str
-    #: `tests/<file>.py::<test function>` for ✅ and 🟡 cells.
+    #: `<file>.py::<test function>`, from the repository's root, for ✅ and 🟡 cells.
     test: str | None = None
 
 
@@ -98,8 +98,38 @@ TABLE = {
 }  # fmt: skip
 
 
+#: Not a framework: whether each target's metrics are scraped and read here (chapter 07).
+MONITORED_ROW = "monitored (Prometheus)"
+MONITORED = {
+    "Flask API": tested(
+        "chapter 07, /metrics scraped by a real Prometheus, counts equal to the requests sent",
+        "test_monitoring", "test_prometheus_counts_every_request_by_status_and_label",
+    ),
+    "TF Serving": tested(
+        "the real binary's :tensorflow:serving: metrics are not run here; the development server serves its "
+        "own at config/monitoring.config's path",
+        "test_tf_serving_devserver", "test_prometheus_metrics_at_the_configured_path", mark=STAND_IN,
+    ),
+    "MLflow": Cell(
+        NO_PATH, "mlflow models serve answers /ping, /health, /version and /invocations: no metrics (its "
+        "scoring server, read here); a proxy in front or the platform adds them",
+    ),
+    "MLServer (V2)": Cell(
+        TESTED, "chapter 06 reads its batch-size histogram on the metrics port",
+        "demos/mlserver/tests/test_serve.py::test_adaptive_batching_merges_concurrent_requests_only_where_configured",
+    ),
+    "ONNX Runtime": Cell(NO_PATH, "a library, not a server: the app around it exposes the metrics"),
+    "browser": Cell(NO_PATH, "runs in the user's browser: no server to scrape; the page would report home"),
+    "LiteRT (edge)": Cell(NO_PATH, "runs on the device: no server to scrape; the app would report home"),
+    "KServe, Triton, cloud endpoints": Cell(
+        DOCUMENTED, "KServe and Triton expose Prometheus metrics; cloud endpoints have their own monitoring",
+    ),
+}  # fmt: skip
+
+
 def cells() -> list[tuple[str, str, Cell]]:
-    return [(framework, target, row[target]) for framework, row in TABLE.items() for target in TARGETS]
+    rows = {**TABLE, MONITORED_ROW: MONITORED}
+    return [(framework, target, row[target]) for framework, row in rows.items() for target in TARGETS]
 
 
 def table(evidence: bool = False, marks: dict | None = None) -> str:
@@ -109,7 +139,7 @@ def table(evidence: bool = False, marks: dict | None = None) -> str:
     rows = [
         [f"**{framework}**",
          *(shown.get(cell.mark, cell.mark) + (f" {cell.says}" if evidence else "") for cell in row.values())]
-        for framework, row in TABLE.items()
+        for framework, row in {**TABLE, MONITORED_ROW: MONITORED}.items()
     ]  # fmt: skip
     return markdown(["", *TARGETS], rows)
 

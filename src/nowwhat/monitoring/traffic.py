@@ -20,8 +20,9 @@ BAD_REQUESTS = (
 
 def send(url: str, texts: list[str], clients: int = 2, bad_every: int = 0) -> list[dict]:
     """POST each text to /v1/predict (and, if `bad_every`, one bad request after every that many);
-    [{"review", "status", "seconds", "label"}] in the order sent ("review": the text's index in `texts`,
-    None for a bad request; "label": the answer's, None when refused)."""
+    [{"review", "status", "seconds", "server_seconds", "label"}] in the order sent ("review": the text's
+    index in `texts`, None for a bad request; "seconds": as this client timed it; "server_seconds": as the
+    API timed it, from its Server-Timing header; "label": the answer's, None when refused)."""
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError("traffic goes to a server on this machine's loopback only")
     jobs = []
@@ -39,7 +40,10 @@ def send(url: str, texts: list[str], clients: int = 2, bad_every: int = 0) -> li
         answer = local.session.post(url + "/v1/predict", timeout=30, **request)
         seconds = time.perf_counter() - start
         label = answer.json().get("label") if answer.ok else None
-        return {"review": review, "status": answer.status_code, "seconds": seconds, "label": label}
+        timing = answer.headers.get("Server-Timing", "")
+        server = float(timing.partition("dur=")[2]) / 1000 if "dur=" in timing else None
+        return {"review": review, "status": answer.status_code, "seconds": seconds, "server_seconds": server,
+                "label": label}  # fmt: skip
 
     with ThreadPoolExecutor(clients) as pool:
         return list(pool.map(one, jobs))
