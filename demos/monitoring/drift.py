@@ -88,9 +88,15 @@ def psi(reference, current, bins: int = BINS) -> float:
 
 
 def psi_categories(reference, current) -> float:
+    _, counts = category_counts(reference, current)
+    return _psi(*counts)
+
+
+def category_counts(reference, current) -> tuple[list, np.ndarray]:
+    """The categories either sample has, and a 2 x categories table of how often each sample has each."""
     categories = sorted(set(reference) | set(current))
-    counts = [[list(sample).count(c) for c in categories] for sample in (reference, current)]
-    return _psi(np.array(counts[0]), np.array(counts[1]))
+    counts = np.array([[list(sample).count(c) for c in categories] for sample in (reference, current)])
+    return categories, counts
 
 
 def _psi(reference_counts, current_counts) -> float:
@@ -112,13 +118,14 @@ def compare_feature(kind: str, reference: list, current: list) -> dict:
             "current_median": float(np.median(current)),
         }
     else:
-        categories = sorted(set(reference) | set(current))
-        table = [[list(sample).count(c) for c in categories] for sample in (reference, current)]
+        categories, table = category_counts(reference, current)
         p_value = stats.chi2_contingency(table)[1] if len(categories) > 1 else 1.0
-        test, size = "chi-square", psi_categories(reference, current)
+        test, size = "chi-square", _psi(*table)
         summary = {
-            "reference_shares": {c: n / len(reference) for c, n in zip(categories, table[0], strict=True)},
-            "current_shares": {c: n / len(current) for c, n in zip(categories, table[1], strict=True)},
+            "reference_shares": {
+                c: int(n) / len(reference) for c, n in zip(categories, table[0], strict=True)
+            },
+            "current_shares": {c: int(n) / len(current) for c, n in zip(categories, table[1], strict=True)},
         }
     p_value = float(p_value) if not math.isnan(p_value) else 1.0
     return {"test": test, "p_value": p_value, "psi": size, "drifted": p_value < ALPHA, **summary}

@@ -49,11 +49,11 @@ def distributions(features: dict[str, dict[str, list]], report: dict[str, dict])
 
     names = list(next(iter(report.values()))["features"])
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4))
+    labels = sorted(set().union(*(set(c["label"]) for c in features.values())))
     for ax, name in zip(axes, names, strict=True):
         for position, (sample, columns) in enumerate(features.items()):
             values = columns[name]
             if name == "label":
-                labels = sorted(set().union(*(set(c["label"]) for c in features.values())))
                 shares = [values.count(x) / len(values) for x in labels]
                 ax.bar(np.arange(len(labels)) + position * 0.25, shares, width=0.25, label=sample)
                 ax.set_xticks(np.arange(len(labels)) + 0.25, labels)
