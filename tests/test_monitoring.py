@@ -102,10 +102,12 @@ def test_the_shifted_sample_is_the_pet_product_group_of_the_test_split():
 
 
 def test_the_config_scrapes_the_given_targets_with_the_demo_s_rules():
-    document = config({"review-api": "127.0.0.1:5000", "other": "127.0.0.1:6000"}, interval="2s")
+    document = config({"review-api": "127.0.0.1:5000", "other": "127.0.0.1:6000/a/path"}, interval="2s")
     assert document["global"] == {"scrape_interval": "2s", "evaluation_interval": "2s"}
     assert [job["job_name"] for job in document["scrape_configs"]] == ["review-api", "other"]
+    assert document["scrape_configs"][0]["metrics_path"] == "/metrics"  # the demo's own, for the API
     assert document["scrape_configs"][1]["static_configs"] == [{"targets": ["127.0.0.1:6000"]}]
+    assert document["scrape_configs"][1]["metrics_path"] == "/a/path"
     assert document["rule_files"] == [
         str(REPO_ROOT / "demos" / "monitoring" / "rules" / "review_api.rules.yml")
     ]
@@ -125,3 +127,34 @@ def test_a_bad_query_is_an_error_that_quotes_prometheus(tmp_path):
         pytest.raises(NowWhatError, match="parse error"),
     ):
         prometheus.query("sum(rate(")
+
+
+@pytest.mark.slow
+def test_prometheus_scrapes_the_model_server_at_the_path_its_monitoring_config_names(exports, tmp_path):
+    """Chapter 07's last section: the TF Serving stand-in, started with config/monitoring.config, is added
+    to a running Prometheus as one more job, and its counts are the requests sent to it."""
+    import requests
+
+    from nowwhat import processes
+    from nowwhat.monitoring.model_server import start_tf_serving_stand_in
+
+    process, log, url = start_tf_serving_stand_in(tmp_path)
+    try:
+        with Prometheus({"nothing": "127.0.0.1:9"}) as prometheus:
+            prometheus.scrape("tf-serving", url.removeprefix("http://") + "/monitoring/prometheus/metrics")
+            for _ in range(3):
+                answer = requests.post(f"{url}/v1/models/reviews:predict", json={"instances": ["great"]})
+                assert answer.status_code == 200
+            refused = requests.post(f"{url}/v1/models/reviews:predict", json={"instances": "not a list"})
+            assert refused.status_code == 400
+            # Not the readiness probes (api="status"); a refused request is "other", it never was a predict.
+            counts = 'sum by (api, status) (tfserving_devserver_requests_total{api=~"predict|other"})'
+            prometheus.wait_for(f"sum({counts})", lambda n: n == 4)
+            found = {
+                (s["metric"]["api"], s["metric"]["status"]): s["value"] for s in prometheus.query(counts)
+            }
+            assert found == {("predict", "200"): 3.0, ("other", "400"): 1.0}
+            assert prometheus.targets_up() == {"nothing": False, "tf-serving": True}
+    finally:
+        processes.stop(process, 30)
+        log.close()

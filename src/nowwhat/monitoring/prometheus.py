@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -28,17 +29,20 @@ def binary(name: str = "prometheus") -> str:
 
 
 def config(targets: dict[str, str], interval: str = "1s") -> dict:
-    """The demo's prometheus.yml with these jobs (name → host:port) and a short interval, so a notebook
-    sees results in seconds (the demo's file says 15 s, a usual production value)."""
+    """The demo's prometheus.yml with these jobs (name → host:port, or host:port/metrics/path) and a short
+    interval, so a notebook sees results in seconds (the demo's file says 15 s, a usual production value)."""
     document = yaml.safe_load((DEMO_DIR / "prometheus.yml").read_text())
     document["global"] = {"scrape_interval": interval, "evaluation_interval": interval}
     document["rule_files"] = [str(DEMO_DIR / path) for path in document["rule_files"]]
     template = document["scrape_configs"][0]
-    document["scrape_configs"] = [
-        {**template, "job_name": job, "static_configs": [{"targets": [target]}]}
-        for job, target in targets.items()
-    ]
+    document["scrape_configs"] = [scrape_job(template, job, target) for job, target in targets.items()]
     return document
+
+
+def scrape_job(template: dict, job: str, target: str) -> dict:
+    address, slash, path = target.partition("/")
+    metrics_path = {"metrics_path": slash + path} if path else {}
+    return {**template, "job_name": job, **metrics_path, "static_configs": [{"targets": [address]}]}
 
 
 class Prometheus:
@@ -59,12 +63,15 @@ class Prometheus:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> Prometheus:
-        """Start and wait until ready (a notebook calls start and stop in different cells)."""
+    def write_config(self) -> Path:
         config_file = self.folder / "prometheus.yml"
         config_file.write_text(yaml.safe_dump(config(self.targets, self.interval), sort_keys=False))
+        return config_file
+
+    def start(self) -> Prometheus:
+        """Start and wait until ready (a notebook calls start and stop in different cells)."""
         argv = [
-            binary(), f"--config.file={config_file}", f"--web.listen-address=127.0.0.1:{self.port}",
+            binary(), f"--config.file={self.write_config()}", f"--web.listen-address=127.0.0.1:{self.port}",
             f"--storage.tsdb.path={self.folder / 'data'}", "--log.level=warn",
         ]  # fmt: skip
         self.process, self.log = processes.start_ready(
@@ -72,6 +79,14 @@ class Prometheus:
             self.timeout, "Prometheus",
         )  # fmt: skip
         return self
+
+    def scrape(self, job: str, target: str, timeout: float = 30) -> None:
+        """Add a job (target as in `config`) to the running Prometheus, which re-reads its config on
+        SIGHUP, and wait until its first scrape succeeds."""
+        self.targets = {**self.targets, job: target}
+        self.write_config()
+        self.process.send_signal(signal.SIGHUP)
+        self.wait_for(f'up{{job="{job}"}}', lambda up: up == 1, timeout)
 
     def stop(self) -> None:
         if self.process is not None:
