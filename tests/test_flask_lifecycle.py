@@ -41,3 +41,29 @@ def test_the_naive_2019_app_runs_and_shows_why_it_is_naive(trained):
         broken = requests.post(f"{server.url}/predict", json={"txt": "typo"}, timeout=60)
         assert broken.status_code == 500 and broken.headers["Content-Type"].startswith("text/html")
         assert "WARNING: This is a development server" in server.log()
+
+
+OPTIONAL = (
+    "import sys, tensorflow\n"
+    "print(sorted(m for m in ('pandas', 'matplotlib', 'sklearn', 'scipy') if sys.modules.get(m)))"
+)
+
+
+def test_tensorflow_only_servers_start_without_keras_optional_imports():
+    """`import tensorflow` pulls Keras' optional imports in the workshop's environment; a server started
+    with `serving_only` does not (the API's workers, the TF Serving stand-in), and still predicts."""
+    import os
+    import subprocess
+    import sys
+
+    from nowwhat import processes
+
+    def loaded(env: dict) -> str:
+        done = subprocess.run([sys.executable, "-c", OPTIONAL], env=env, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    assert loaded(env) == "['matplotlib', 'pandas', 'scipy', 'sklearn']"  # what the saving is about
+    assert loaded(processes.serving_only(env)) == "[]"
+    assert Server("production").env["PYTHONPATH"].startswith(str(processes.SERVING_ONLY))
+    assert str(processes.SERVING_ONLY) not in Server("naive").env.get("PYTHONPATH", "")  # it loads Keras

@@ -11,8 +11,18 @@ import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 from nowwhat.errors import NowWhatError
+
+#: Its sitecustomize.py keeps Keras' optional imports out of TensorFlow-only servers (see that file).
+SERVING_ONLY = Path(__file__).parent / "serving_only"
+
+
+def serving_only(env: dict) -> dict:
+    """`env` for a server that only runs a SavedModel: without pandas, matplotlib, scikit-learn, SciPy."""
+    path = os.pathsep.join(filter(None, [str(SERVING_ONLY), env.get("PYTHONPATH")]))
+    return {**env, "PYTHONPATH": path}
 
 
 def die_with_parent() -> None:

@@ -28,7 +28,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from nowwhat import artifacts
+from nowwhat import artifacts, processes
 from nowwhat.artifacts import machine, read_manifest, write_json, write_manifest
 from nowwhat.errors import NowWhatError, reports_errors
 from nowwhat.flask_api.server import DEMO_DIR, Server
@@ -224,7 +224,9 @@ print(json.dumps({"calls_per_s": n / (time.perf_counter() - start), "calls": n})
 
 def in_process_ceiling(texts: list[str], seconds: float, model_dir: Path) -> dict:
     """The served signature called in a loop in one process (one TensorFlow thread, as in a worker)."""
-    env = {**os.environ, "MODEL_DIR": str(model_dir), "TF_CPP_MIN_LOG_LEVEL": "2", "TF_THREADS": "1"}
+    env = processes.serving_only(
+        {**os.environ, "MODEL_DIR": str(model_dir), "TF_CPP_MIN_LOG_LEVEL": "2", "TF_THREADS": "1"}
+    )
     result = subprocess.run(
         [sys.executable, "-c", _CEILING, str(seconds)],
         input=json.dumps(texts),

@@ -59,9 +59,13 @@ class Server:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             **(env or {}),
         }
+        if kind == "production":  # the naive 2019 app loads the Keras model: it needs Keras whole
+            self.env = processes.serving_only(self.env)
         self.process: subprocess.Popen | None = None
         self.url = ""
-        self.log_path = Path(tempfile.mkstemp(prefix=f"flask-{kind}-", suffix=".log")[1])
+        handle, path = tempfile.mkstemp(prefix=f"flask-{kind}-", suffix=".log")
+        os.close(handle)  # the server writes it through a file of its own
+        self.log_path = Path(path)
 
     def command(self) -> list[str]:
         if self.kind == "production":
