@@ -314,3 +314,26 @@ def test_model_repository_has_version_1_from_the_export_and_a_retrained_version_
         json.loads((models_dir() / "manifest.json").read_text())["export_created"]
         == json.loads((exports / "manifest.json").read_text())["created"]
     )
+
+
+def test_the_config_watch_skips_a_file_caught_half_rewritten(tmp_path):
+    """`write_text` truncates, then writes: a poll in between must not unload every model (notebook 03's
+    exercise rewrites the running server's config copy that way)."""
+    from tfserving_devserver.__main__ import config_watch
+
+    applied = []
+
+    class Manager:
+        def apply_config(self, config):
+            applied.append([m.name for m in config.model_config_list.config])
+
+    path = tmp_path / "models.config"
+    original = run.local_model_config(tmp_path / "models", tmp_path / "copy.config").read_text()
+    path.write_text(original)
+    check = config_watch(str(path), Manager())
+    path.write_text("")  # the moment between the truncate and the write
+    check()
+    assert applied == []
+    path.write_text(original.replace("value: 1", "value: 2"))
+    check()
+    assert applied == [["reviews"]]

@@ -117,7 +117,9 @@ def orphan_check(stop: threading.Event):
 
 
 def config_watch(path: str, manager):
-    """Re-read the model config file when its content changes (labels moved, versions added)."""
+    """Re-read the model config file when its content changes (labels moved, versions added). An empty
+    file is one being rewritten (an editor's save, Python's `write_text` truncates first): it is skipped
+    until the next poll, where it would otherwise unload every model for a moment."""
     from . import config
 
     seen = Path(path).read_text()
@@ -125,7 +127,7 @@ def config_watch(path: str, manager):
     def check():
         nonlocal seen
         text = Path(path).read_text()
-        if text != seen:
+        if text != seen and text.strip():
             manager.apply_config(config.model_server_config(Path(path)))
             seen = text
 
