@@ -51,7 +51,7 @@ OPTIONAL = (
 
 def test_tensorflow_only_servers_start_without_keras_optional_imports():
     """`import tensorflow` pulls Keras' optional imports in the workshop's environment; a server started
-    with `serving_only` does not (the API's workers, the TF Serving stand-in), and still predicts."""
+    with `serving_only` does not (the API's workers, the benchmark's ceiling run)."""
     import os
     import subprocess
     import sys

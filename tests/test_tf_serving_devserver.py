@@ -81,15 +81,15 @@ def models(exports):
 def server(models, tmp_path_factory):
     log = tmp_path_factory.mktemp("devserver") / "server.log"
     flags = server_flags(str(CONFIG), str(local_model_config(models)))
-    with devserver(*flags, log=log) as (url, target, _):
-        yield url, target, log
+    with devserver(*flags, log=log) as (url, target, process):
+        yield url, target, log, process
 
 
 # --- It never claims to be TF Serving ---------------------------------------------------------------
 
 
 def test_every_response_names_the_development_server(server):
-    url, target, log = server
+    url, target, log, _ = server
     ok = requests.get(f"{url}/v1/models/reviews", timeout=10)
     error = requests.post(f"{url}/v1/models/reviews:predict", data=b"nope", timeout=10)
     for response in (ok, error):
@@ -108,6 +108,16 @@ def test_batching_flag_is_reported_honestly(server):
     text = server[2].read_text()
     assert "batching parameters read: max_batch_size=64" in text
     assert "runs each request on its own" in text
+
+
+def test_it_runs_without_keras_optional_imports(server):
+    """`import tensorflow` would map pandas', scikit-learn's and SciPy's libraries too; the server blocks
+    them (about 120 MB it never uses)."""
+    import psutil
+
+    mapped = {m.path for m in psutil.Process(server[3].pid).memory_maps()}
+    assert any("/tensorflow/" in path for path in mapped)
+    assert not [p for p in mapped if any(f"/{name}/" in p for name in ("pandas", "sklearn", "scipy"))]
 
 
 def test_prometheus_metrics_at_the_configured_path(server):

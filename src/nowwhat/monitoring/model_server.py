@@ -28,7 +28,7 @@ def start_tf_serving_stand_in(folder: Path, timeout: float = 180):
         f"--monitoring_config_file={MONITORING_CONFIG}",
     ]  # fmt: skip
     path = os.pathsep.join(filter(None, [str(DEMO_DIR / "devserver"), os.environ.get("PYTHONPATH")]))
-    env = processes.serving_only(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=path))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=path)
     process, log = processes.start_ready(
         argv, folder, env, folder / "tf-serving-stand-in.log",
         lambda: requests.get(f"{url}/v1/models/{MODEL_NAME}", timeout=2).ok, timeout,

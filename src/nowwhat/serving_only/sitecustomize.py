@@ -1,5 +1,6 @@
 """Read at start-up, as `sitecustomize` through PYTHONPATH, by the TensorFlow-only servers the workshop
-starts from its own environment: the Flask API's gunicorn workers and TF Serving's development stand-in.
+starts from its own environment: the Flask API's gunicorn workers and the benchmark's ceiling run.
+(TF Serving's development stand-in does the same itself, in its `__main__`.)
 
 `import tensorflow` imports Keras, and Keras imports pandas, matplotlib, scikit-learn and SciPy whenever
 they are installed. The workshop's environment has them for its other chapters; serving a SavedModel

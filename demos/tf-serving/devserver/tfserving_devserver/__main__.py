@@ -17,6 +17,11 @@ from pathlib import Path
 
 from . import NAME, SERVED_BY
 
+# A SavedModel is all this server runs. `import tensorflow` also imports Keras, and Keras imports these
+# whenever they are installed (as in the workshop's shared environment): about 120 MB per process, unused.
+for _optional in ("pandas", "matplotlib", "sklearn", "scipy"):
+    sys.modules.setdefault(_optional, None)  # their import fails, as Keras expects when they are absent
+
 log = logging.getLogger("devserver")
 #: Taken before TensorFlow loads (seconds), so a parent killed during start-up is noticed too.
 PARENT = os.getppid()
