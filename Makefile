@@ -224,6 +224,17 @@ setup-containers:
 container-check: setup
 	$(BIN)/python -m nowwhat flask container-check $(if $(RECORD),--record)
 
+## Binder under its real cap (binder/README.md): an image built from binder/ alone with podman (a labelled
+## local stand-in for repo2docker's, which cannot build here), run with 2 GiB of memory and swap, every
+## notebook executed through the Jupyter server inside it, the TF.js page opened through its proxy
+## → build/binder/check.json. RECORD=1 keeps the run in binder/check.json and binder/README.md's table.
+## A maintainer's check, not part of `make test`: the image build downloads about 2 GB from the registries.
+.PHONY: binder-check
+
+binder-check: setup setup-containers setup-tfjs
+	$(BIN)/python -m pip install --quiet -c constraints.txt repo2podman
+	$(BIN)/python -m nowwhat notebooks binder-check $(if $(RECORD),--record)
+
 ## Compare and choose: one harness measures every runtime on the same reviews in one run (cold start,
 ## latency p50/p99, throughput at concurrency 8, size, peak memory, accuracy, parity) → build/compare/.
 ## `make bench` also runs each chapter's own benchmark first.

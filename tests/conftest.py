@@ -4,13 +4,17 @@ tests share this build folder and which have their own: ../conftest.py.)"""
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
+import requests
 
+from nowwhat import processes
 from nowwhat.paths import export_dir, model_dir
 
 
@@ -61,3 +65,33 @@ def bare_venv(tmp_path):
         return str(folder / "bin" / "python")
 
     return make
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    """`jupyter server` on 127.0.0.1 with a token, Binder's kind of base URL, and its own config, data and
+    runtime folders → {url, base_url, token, pid, root, runtime}. Extensions that are installed are on,
+    as on Binder (jupyter-server-proxy among them)."""
+    tmp = tmp_path_factory.mktemp("jupyter")
+    (tmp / "root").mkdir()
+    token, port, base_url = secrets.token_hex(16), processes.free_port(), "/user/learner/"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")},
+        **{f"JUPYTER_{kind.upper()}_DIR": str(tmp / kind) for kind in ("config", "runtime", "data")},
+    }
+    argv = [
+        str(Path(sys.executable).with_name("jupyter")), "server", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.base_url={base_url}",
+        f"--ServerApp.root_dir={tmp / 'root'}",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}{base_url}"
+    headers = {"Authorization": f"token {token}"}
+    process, log = processes.start_ready(
+        argv, tmp, env, tmp / "server.log",
+        lambda: requests.get(f"{url}api/status", headers=headers, timeout=5).ok, 60, "jupyter server",
+    )  # fmt: skip
+    yield {"url": url, "base_url": base_url, "token": token, "pid": process.pid, "root": tmp / "root",
+           "runtime": tmp / "runtime"}  # fmt: skip
+    processes.stop(process, timeout=15, whole_group=True)
+    log.close()

@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
@@ -24,69 +19,6 @@ from nowwhat.tfjs.browser import DemoServer, chromium, open_demo, page_url, stat
 from nowwhat.tfjs.convert import ensure_converted
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-BASE_URL = "/user/learner/"  # the shape of Binder's base URL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def jupyter(tmp_path_factory):
-    """`jupyter server` on 127.0.0.1 with a token, its own config and runtime folders → (url, token, pid,
-    runtime folder). The proxy extension is enabled by being installed, as on Binder."""
-    tmp = tmp_path_factory.mktemp("jupyter")
-    token, port = secrets.token_hex(16), free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")},
-        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTER_DATA_DIR": str(tmp / "data"),
-    }
-    command = [
-        str(Path(sys.executable).with_name("jupyter")),
-        "server",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.base_url={BASE_URL}",
-        f"--ServerApp.root_dir={tmp}",
-        "--allow-root",
-    ]
-    log = (tmp / "server.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}{BASE_URL}"
-    try:
-        _wait_until_up(f"{url}api/status", token, process, tmp / "server.log")
-        yield {"url": url, "token": token, "pid": process.pid, "runtime": tmp / "runtime"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_up(status_url: str, token: str, process, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"jupyter server stopped: {log.read_text()[-2000:]}")
-        try:
-            request = urllib.request.Request(status_url, headers={"Authorization": f"token {token}"})
-            with urllib.request.urlopen(request, timeout=5):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError(f"jupyter server did not answer within {timeout} s: {log.read_text()[-2000:]}")
-
 
 @pytest.fixture(scope="module")
 def demo(exports):
@@ -100,7 +32,7 @@ def test_behind_a_jupyter_server_the_page_url_is_the_servers_proxy_path(jupyter,
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(jupyter["runtime"]))
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     monkeypatch.setenv("JPY_PARENT_PID", str(jupyter["pid"]))
-    assert page_url("http://127.0.0.1:41195/") == f"{BASE_URL}proxy/41195/"
+    assert page_url("http://127.0.0.1:41195/") == f"{jupyter['base_url']}proxy/41195/"
     monkeypatch.setenv("JPY_PARENT_PID", str(os.getpid()))  # papermill's kind of parent
     assert page_url("http://127.0.0.1:41195/") == "http://127.0.0.1:41195/"
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/hub-learner/")

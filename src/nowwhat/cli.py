@@ -148,7 +148,10 @@ CHAPTERS = {
     "compare": {"bench": ("compare.bench", (), "every runtime on the same reviews in one run")},
     "slides": {"build": ("workshop.slides", (), "the deck, with the measured figures, as HTML and PDF")},
     "diagrams": {"build": ("workshop.diagrams", (), "every images/src/*.dot as an SVG")},
-    "notebooks": {"memory": ("workshop.memory", (), "peak memory of every notebook, run in order")},
+    "notebooks": {
+        "memory": ("workshop.memory", (), "peak memory of every notebook, run in order"),
+        "binder-check": ("workshop.binder_check", (), "Binder's image under its 2 GiB cap, every notebook"),
+    },
 }
 
 

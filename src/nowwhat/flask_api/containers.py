@@ -204,18 +204,17 @@ def one_at_a_time(name: str):
 
 def build(engine: Engine, demo: Path, model: Path, tag: str, log: Path) -> float:
     """`build` the demo's Dockerfile with the model as a second build context; seconds, steps printed."""
-    command = [
-        *engine.command,
-        "build",
-        *engine.build_flags,
-        "--label",
-        f"{EXPORT_LABEL}={model.resolve()}",
-        "--build-context",
-        f"model={model}",
-        "-t",
-        tag,
-        str(demo),
-    ]
+    return build_image(
+        engine,
+        ["--label", f"{EXPORT_LABEL}={model.resolve()}", "--build-context", f"model={model}", "-t", tag,
+         str(demo)],
+        log,
+    )  # fmt: skip
+
+
+def build_image(engine: Engine, args: list[str], log: Path) -> float:
+    """`<engine> build <engine's flags> <args>`, its output to `log` and each step printed; seconds."""
+    command = [*engine.command, "build", *engine.build_flags, *args]
     print("$ " + shlex.join([engine.name, *command[len(engine.command) :]]), flush=True)
     start = time.perf_counter()
     with (
